@@ -1,0 +1,1 @@
+"""The ``backtest`` command: a thin click adapter over the core."""

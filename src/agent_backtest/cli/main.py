@@ -1,0 +1,34 @@
+"""Entry point of the ``backtest`` console script."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from agent_backtest.cli.traces import traces
+from agent_backtest.errors import BacktestError
+
+
+class _Group(click.Group):
+    """Turns a ``BacktestError`` into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BacktestError as error:
+            click.echo(f"error: {error.one_line()}", err=True)
+            sys.exit(error.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="agent-backtest")
+def cli() -> None:
+    """Backtest an AI agent on its own production failures before it ships."""
+
+
+cli.add_command(traces)
+
+
+def main() -> None:
+    cli(prog_name="backtest")

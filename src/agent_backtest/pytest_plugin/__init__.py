@@ -1,0 +1,1 @@
+"""The pytest adapter. ``plugin`` is the light ``pytest11`` module."""

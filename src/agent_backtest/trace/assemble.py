@@ -1,0 +1,172 @@
+"""Spans -> traces: group by trace id, build the tree, attach annotations.
+
+Assembly streams: a trace is kept open while its spans arrive and is flushed
+when too many spans are buffered (least recently touched first) or at the end
+of input, the way the Collector's groupbytrace processor bounds memory. A span
+that arrives for a trace already flushed is reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from agent_backtest.trace.conventions.decode import DecodedSpan
+from agent_backtest.trace.model import (
+    Annotation,
+    Span,
+    SpanStatus,
+    StatusCode,
+    Trace,
+)
+
+DEFAULT_MAX_BUFFERED_SPANS = 200_000
+
+
+@dataclass
+class _OpenTrace:
+    trace_id: str
+    spans: list[Span] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    session_id: str | None = None
+    agent_name: str | None = None
+    agent_id: str | None = None
+
+
+class Assembler:
+    """Feed decoded spans in, get whole ``Trace``s out."""
+
+    def __init__(
+        self,
+        annotations: Iterable[Annotation] = (),
+        max_buffered_spans: int = DEFAULT_MAX_BUFFERED_SPANS,
+    ) -> None:
+        self._open: dict[str, _OpenTrace] = {}
+        self._buffered = 0
+        self._max = max_buffered_spans
+        self._flushed: set[str] = set()
+        self._pending: dict[str, list[Annotation]] = {}
+        self._span_to_trace: dict[str, str] = {}
+        self.warnings: list[str] = []
+        self.late_spans = 0
+        for annotation in annotations:
+            self._park(annotation)
+
+    def _park(self, annotation: Annotation) -> None:
+        key = annotation.target.trace_id or f"span:{annotation.target.span_id}"
+        self._pending.setdefault(key, []).append(annotation)
+
+    def add(self, trace_id: str, decoded: DecodedSpan) -> Iterator[Trace]:
+        """Add one span; yields traces flushed to keep memory bounded."""
+        if trace_id in self._flushed:
+            self.late_spans += 1
+            if self.late_spans <= 5:
+                self.warnings.append(
+                    f"span {decoded.span.span_id} of trace {trace_id} arrived after the trace "
+                    "was assembled; it is reported as a separate trace fragment"
+                )
+        current = self._open.pop(trace_id, None) or _OpenTrace(trace_id)
+        self._open[trace_id] = current  # re-insert: dict order is recency order
+        current.spans.append(decoded.span)
+        current.annotations.extend(decoded.annotations)
+        current.session_id = current.session_id or decoded.session_id
+        current.agent_name = current.agent_name or decoded.agent_name
+        current.agent_id = current.agent_id or decoded.agent_id
+        self._buffered += 1
+        while self._buffered > self._max and len(self._open) > 1:
+            oldest = next(iter(self._open))
+            yield self._flush(oldest)
+
+    def add_annotation(self, annotation: Annotation) -> None:
+        target = annotation.target.trace_id
+        if target is not None and target in self._open:
+            self._open[target].annotations.append(annotation)
+        else:
+            self._park(annotation)
+
+    def finish(self) -> Iterator[Trace]:
+        for trace_id in list(self._open):
+            yield self._flush(trace_id)
+
+    def unattached_annotations(self) -> list[Annotation]:
+        """Annotations whose trace never appeared in the input."""
+        return [a for group in self._pending.values() for a in group]
+
+    def _flush(self, trace_id: str) -> Trace:
+        current = self._open.pop(trace_id)
+        self._buffered -= len(current.spans)
+        self._flushed.add(trace_id)
+        trace = build_trace(current.trace_id, current.spans, self.warnings)
+        trace.session_id = current.session_id
+        trace.agent_name = current.agent_name
+        trace.agent_id = current.agent_id
+        annotations = current.annotations + self._pending.pop(trace_id, [])
+        for span in trace.spans:
+            annotations.extend(self._pending.pop(f"span:{span.span_id}", []))
+        for annotation in annotations:
+            annotation.target.trace_id = trace_id
+        trace.annotations = annotations
+        return trace
+
+
+def build_trace(trace_id: str, spans: list[Span], warnings: list[str]) -> Trace:
+    """Order spans, re-parent orphans under the root, break cycles."""
+    spans.sort(key=lambda s: (s.start_ns, s.end_ns))
+    by_id: dict[str, Span] = {}
+    for span in spans:
+        if span.span_id in by_id:
+            warnings.append(f"trace {trace_id}: duplicate span id {span.span_id}; kept both")
+        by_id.setdefault(span.span_id, span)
+    roots = [s for s in spans if s.parent_id is None]
+    root = roots[0] if roots else None
+    for span in spans:
+        if span.parent_id is not None and span.parent_id not in by_id:
+            new_parent = root.span_id if root is not None and root is not span else None
+            warnings.append(
+                f"trace {trace_id}: span {span.span_id} ({span.name}) has missing parent "
+                f"{span.parent_id}; attached under {'the root' if new_parent else 'no parent'}"
+            )
+            span.parent_id = new_parent
+            if root is None:
+                root = span
+    _break_cycles(trace_id, spans, by_id, warnings)
+    start = min((s.start_ns for s in spans), default=0)
+    end = max((s.end_ns for s in spans), default=0)
+    top = [s for s in spans if s.parent_id is None]
+    status = SpanStatus.model_construct(code=StatusCode.UNSET, message=None)
+    if top:
+        status = top[0].status
+    if any(s.status.code is StatusCode.ERROR for s in top):
+        status = next(s.status for s in top if s.status.code is StatusCode.ERROR)
+    return Trace.model_construct(
+        trace_id=trace_id,
+        session_id=None,
+        agent_id=None,
+        agent_name=None,
+        start_ns=start,
+        end_ns=end,
+        status=status,
+        spans=spans,
+        annotations=[],
+    )
+
+
+def _break_cycles(
+    trace_id: str, spans: list[Span], by_id: dict[str, Span], warnings: list[str]
+) -> None:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for span in spans:
+        path: list[Span] = []
+        node: Span | None = span
+        while node is not None and state.get(node.span_id) is None:
+            state[node.span_id] = 1
+            path.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id else None
+        if node is not None and state.get(node.span_id) == 1:
+            warnings.append(
+                f"trace {trace_id}: parent cycle through span {node.span_id}; "
+                "the cycle was cut there and the span made a root"
+            )
+            node.parent_id = None
+        for visited in path:
+            state[visited.span_id] = 2

@@ -1,0 +1,23 @@
+"""Placeholder: the otlp_proto reader is being written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from agent_backtest.trace.raw import ReadItem
+from agent_backtest.trace.source import FileSource
+
+if TYPE_CHECKING:
+    from agent_backtest.trace.registry import Head
+
+NAME = "otlp_proto"
+DESCRIPTION = "otlp_proto (not yet implemented)"
+
+
+def sniff(head: Head) -> bool:
+    return False
+
+
+def read(source: FileSource) -> Iterator[ReadItem]:
+    raise source.fail("the otlp_proto reader is not implemented yet")
