@@ -1,0 +1,1 @@
+"""Classifiers: rule detectors and LLM judges that turn a Trace into a Verdict."""
