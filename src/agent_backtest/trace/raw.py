@@ -14,7 +14,7 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_backtest.trace.model import Annotation, Trace
+from agent_backtest.trace.model import Annotation, LLMCall, ToolCall, Trace
 
 
 @dataclass(slots=True)
@@ -42,6 +42,12 @@ class RawSpan:
     # Some formats (Langfuse, Phoenix) carry the span kind or session explicitly.
     kind_hint: str | None = None
     session_hint: str | None = None
+    # Formats with structured fields of their own (Langfuse) fill these directly;
+    # convention decoders then only fill what is still missing.
+    preset_llm: LLMCall | None = None
+    preset_tool: ToolCall | None = None
+    preset_input: Any = None
+    preset_output: Any = None
 
 
 @dataclass(slots=True)
