@@ -37,7 +37,8 @@ def _content_text(content: Any) -> str | None:
 
 
 def tool_call_from_openai(call: dict[str, Any]) -> ToolCallRequest:
-    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    nested = call.get("function")
+    function: dict[str, Any] = nested if isinstance(nested, dict) else call
     raw_args = function.get("arguments")
     raw_text = raw_args if isinstance(raw_args, str) or raw_args is None else orjson.dumps(raw_args).decode()
     return ToolCallRequest.model_construct(
