@@ -1,9 +1,11 @@
 """Spans -> traces: group by trace id, build the tree, attach annotations.
 
-Assembly streams: a trace is kept open while its spans arrive and is flushed
-when too many spans are buffered (least recently touched first) or at the end
-of input, the way the Collector's groupbytrace processor bounds memory. A span
-that arrives for a trace already flushed is reported, never dropped silently.
+Assembly streams, the way the Collector's groupbytrace processor bounds memory:
+a trace is kept open while its spans arrive and is flushed once its root span
+has arrived and ``idle_window`` further spans went by without touching it, when
+too many spans are buffered (least recently touched first), or at the end of
+input. A span that arrives for a trace already flushed is reported, never
+dropped silently.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from agent_backtest.trace.model import (
 )
 
 DEFAULT_MAX_BUFFERED_SPANS = 200_000
+# Exporters write a trace's spans close together (a root ends last, in the same
+# or the next batch), so a trace untouched for this many spans is complete.
+DEFAULT_IDLE_WINDOW = 5_000
 
 
 @dataclass
@@ -31,6 +36,8 @@ class _OpenTrace:
     session_id: str | None = None
     agent_name: str | None = None
     agent_id: str | None = None
+    has_root: bool = False
+    last_touch: int = 0
 
 
 class Assembler:
@@ -40,10 +47,13 @@ class Assembler:
         self,
         annotations: Iterable[Annotation] = (),
         max_buffered_spans: int = DEFAULT_MAX_BUFFERED_SPANS,
+        idle_window: int = DEFAULT_IDLE_WINDOW,
     ) -> None:
         self._open: dict[str, _OpenTrace] = {}
         self._buffered = 0
+        self._seen = 0
         self._max = max_buffered_spans
+        self._idle_window = idle_window
         self._flushed: set[str] = set()
         self._pending: dict[str, list[Annotation]] = {}
         self._span_to_trace: dict[str, str] = {}
@@ -72,10 +82,20 @@ class Assembler:
         current.session_id = current.session_id or decoded.session_id
         current.agent_name = current.agent_name or decoded.agent_name
         current.agent_id = current.agent_id or decoded.agent_id
+        current.has_root = current.has_root or decoded.span.parent_id is None
+        self._seen += 1
+        current.last_touch = self._seen
         self._buffered += 1
-        while self._buffered > self._max and len(self._open) > 1:
+        while len(self._open) > 1:
             oldest = next(iter(self._open))
-            yield self._flush(oldest)
+            candidate = self._open[oldest]
+            idle = self._seen - candidate.last_touch
+            # A trace whose root never shows up still closes, just later.
+            patience = self._idle_window if candidate.has_root else 4 * self._idle_window
+            if self._buffered > self._max or idle > patience:
+                yield self._flush(oldest)
+            else:
+                break
 
     def add_annotation(self, annotation: Annotation) -> None:
         target = annotation.target.trace_id
