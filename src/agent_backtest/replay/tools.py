@@ -1,0 +1,182 @@
+"""``@agent_backtest.tool``: a transparent pass-through in production, a recording in replay.
+
+In production the decorated function runs as written; when OpenTelemetry is
+installed and configured it also emits an OpenInference TOOL span, so the
+traces production captures carry exactly what ``backtest promote`` needs.
+While a replay session is active (a context variable, so concurrent cases in
+one process never see each other's recordings) the call is answered from the
+case's recordings and the real function never runs, unless the tool is
+read-only, has no side effects, and the policy says ``live``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar, overload
+
+import orjson
+
+from agent_backtest.replay.session import ToolCallOutcome, active_session
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ToolError(Exception):
+    """A tool failed; during replay, a recorded production error or a missing recording.
+
+    Agent loops that turn tool exceptions into tool messages (as the OpenAI
+    Agents SDK does) keep running, so the candidate is still scored.
+    """
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    side_effects: bool = False
+    read_only: bool = False
+    schema: dict[str, Any] | None = None  # JSON Schema of the arguments, for detectors
+
+
+_REGISTRY: dict[str, ToolSpec] = {}
+
+
+def registered_tools() -> dict[str, ToolSpec]:
+    """Every tool decorated so far, by name (detectors read schemas from here)."""
+    return dict(_REGISTRY)
+
+
+def _bind(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return {"args": list(args), **kwargs}
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
+
+
+def _emit_span(spec: ToolSpec, arguments: dict[str, Any]) -> Any:
+    """An OpenInference TOOL span when OpenTelemetry is there; otherwise nothing."""
+    try:
+        from opentelemetry import trace as otel_trace
+    except ImportError:
+        return None
+    tracer = otel_trace.get_tracer("agent_backtest")
+    return tracer.start_as_current_span(
+        spec.name,
+        attributes={
+            "openinference.span.kind": "TOOL",
+            "tool.name": spec.name,
+            "input.value": orjson.dumps(arguments, default=str).decode(),
+            "input.mime_type": "application/json",
+        },
+    )
+
+
+def _record_output(span: Any, result: Any) -> None:
+    text = result if isinstance(result, str) else orjson.dumps(result, default=str).decode()
+    span.set_attribute("output.value", text)
+
+
+def _answer(outcome: ToolCallOutcome) -> Any:
+    if outcome.error is not None:
+        raise ToolError(outcome.error)
+    return outcome.result
+
+
+@overload
+def tool(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    side_effects: bool = False,
+    read_only: bool = False,
+    schema: dict[str, Any] | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def tool(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    side_effects: bool = False,
+    read_only: bool = False,
+    schema: dict[str, Any] | None = None,
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a function as an agent tool. ``side_effects=True`` tools never run in replay."""
+    if side_effects and read_only:
+        raise ValueError("a tool cannot be both read_only and side_effects")
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        spec = ToolSpec(name or fn.__name__, side_effects, read_only, schema)
+        _REGISTRY[spec.name] = spec
+        signature = inspect.signature(fn)
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                arguments = _bind(signature, args, kwargs)
+                session = active_session()
+                if session is None:
+                    span = _emit_span(spec, arguments)
+                    if span is None:
+                        return await fn(*args, **kwargs)
+                    with span as current:  # records exceptions and error status itself
+                        result = await fn(*args, **kwargs)
+                        _record_output(current, result)
+                        return result
+                started = time.perf_counter_ns()
+                outcome = session.answer(spec, arguments)
+                if outcome.run_live:
+                    try:
+                        result = await fn(*args, **kwargs)
+                    except Exception as exc:
+                        session.finish_live(spec, arguments, started, error=str(exc))
+                        raise
+                    session.finish_live(spec, arguments, started, result=result)
+                    return result
+                return _answer(outcome)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            arguments = _bind(signature, args, kwargs)
+            session = active_session()
+            if session is None:
+                span = _emit_span(spec, arguments)
+                if span is None:
+                    return fn(*args, **kwargs)
+                with span as current:  # records exceptions and error status itself
+                    result = fn(*args, **kwargs)
+                    _record_output(current, result)
+                    return result
+            started = time.perf_counter_ns()
+            outcome = session.answer(spec, arguments)
+            if outcome.run_live:
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:
+                    session.finish_live(spec, arguments, started, error=str(exc))
+                    raise
+                session.finish_live(spec, arguments, started, result=result)
+                return result
+            answer: R = _answer(outcome)
+            return answer
+
+        return wrapper
+
+    if func is not None:
+        return decorate(func)
+    return decorate
