@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from agent_backtest.cli.promote import promote_command
+from agent_backtest.cli.scan import scan_command
 from agent_backtest.cli.traces import traces
 from agent_backtest.errors import BacktestError
 
@@ -28,6 +30,8 @@ def cli() -> None:
 
 
 cli.add_command(traces)
+cli.add_command(promote_command)
+cli.add_command(scan_command)
 
 
 def main() -> None:
