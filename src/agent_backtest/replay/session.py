@@ -27,6 +27,7 @@ from agent_backtest.replay.matching import (
 from agent_backtest.trace.model import Span, SpanKind, SpanStatus, StatusCode, ToolCall
 
 if TYPE_CHECKING:
+    from agent_backtest.replay.http_intercept import LLMReplay
     from agent_backtest.replay.tools import ToolSpec
 
 Unmatched = Literal["tool_error", "error", "live"]
@@ -67,6 +68,7 @@ class ReplaySession:
     spans: list[Span] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # policy violations that fail the case
     live_calls: list[str] = field(default_factory=list)
+    llm: LLMReplay | None = None  # LLM record/replay; None: LLM calls are not intercepted
 
     def __post_init__(self) -> None:
         self.book = RecordingBook(
