@@ -124,7 +124,7 @@ class FileSource:
                 except UnicodeDecodeError as exc:
                     raise self.fail(
                         f"invalid UTF-8 at byte {consumed - len(chunk) + exc.start}",
-                        line=base_line + buffer.count("\n"),
+                        line=base_line + buffer.count("\n") + chunk[: exc.start].count(b"\n"),
                         fix="traces must be UTF-8 JSON",
                     ) from None
                 pos = 0
