@@ -22,24 +22,19 @@ Scores become annotations: source ANNOTATION -> human, EVAL -> llm, API -> code.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from agent_backtest.trace.conventions.messages import messages_from_openai, parse_arguments
 from agent_backtest.trace.model import (
     Annotation,
     AnnotationTarget,
     AnnotatorKind,
-    LLMCall,
-    Message,
-    TokenUsage,
-    ToolCall,
 )
 from agent_backtest.trace.raw import RawSpan, ReadItem
+from agent_backtest.trace.readers.langfuse_calls import field, llm_call, maybe_json, tool_call
 from agent_backtest.trace.readers.sidecar import export_id
 from agent_backtest.trace.readers.timestamps import to_ns
 from agent_backtest.trace.source import FileSource, read_head
@@ -78,30 +73,25 @@ _TRACE_MARKERS = (
 )
 _TEXT_MARKERS = (b'"parentObservationId"', b'"htmlPath"', b'"usageDetails"', b'"observationId"')
 _T = TypeVar("_T")
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def _get(obj: dict[str, Any], key: str) -> Any:
-    """``obj[key]`` in the API's camelCase, else in the blob export's snake_case."""
-    value = obj.get(key)
-    if value is None and not key.islower():
-        value = obj.get(_SNAKE.sub("_", key).lower())
-    return value
 
 
 def classify(obj: Any) -> str | None:
     """'trace', 'observation', 'score' or None for one Langfuse record."""
     if not isinstance(obj, dict):
         return None
-    if _get(obj, "dataType") is not None or (
+    if field(obj, "dataType") is not None or (
         obj.get("source") in _ANNOTATORS
         and "name" in obj
         and ("value" in obj or "stringValue" in obj)
     ):
         return "score"
-    if "type" in obj and _get(obj, "startTime") is not None:
+    if "type" in obj and field(obj, "startTime") is not None:
         return "observation"
-    if "id" in obj and "timestamp" in obj and any(_get(obj, m) is not None for m in _TRACE_MARKERS):
+    if (
+        "id" in obj
+        and "timestamp" in obj
+        and any(field(obj, m) is not None for m in _TRACE_MARKERS)
+    ):
         return "trace"
     return None
 
@@ -184,7 +174,7 @@ class _FieldError(Exception):
 
 
 def _time(obj: dict[str, Any], key: str, required: bool = True) -> int | None:
-    value = _get(obj, key)
+    value = field(obj, key)
     if value is None:
         if required:
             raise _FieldError(key, f"missing {key!r}", "every observation has a start time")
@@ -200,7 +190,7 @@ def _trace_items(source: FileSource, trace: dict[str, Any], line: int | None) ->
     if trace_id is None:
         source.skip_or_raise(source.fail("trace without 'id'", line=line, field="id"))
         return
-    session = _get(trace, "sessionId")
+    session = field(trace, "sessionId")
     embedded = [o for o in trace.get("observations") or [] if isinstance(o, dict)]
     spans: list[RawSpan] = []
     for obs in embedded:
@@ -250,14 +240,14 @@ def _trace_root(
         attributes=attributes,
         kind_hint="AGENT",
         session_hint=session,
-        preset_input=_maybe_json(trace.get("input")),
-        preset_output=_maybe_json(trace.get("output")),
+        preset_input=maybe_json(trace.get("input")),
+        preset_output=maybe_json(trace.get("output")),
     )
 
 
 def _attributes(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """Langfuse fields with no normalized home, kept as ``langfuse.*`` attributes."""
-    attributes = {f"langfuse.{k}": _get(obj, k) for k in keys if _get(obj, k) is not None}
+    attributes = {f"langfuse.{k}": field(obj, k) for k in keys if field(obj, k) is not None}
     metadata = obj.get("metadata")
     if metadata not in (None, {}, ""):
         attributes["langfuse.metadata"] = metadata
@@ -268,7 +258,7 @@ def _span(obs: dict[str, Any], trace_id: str | None, session: Any) -> RawSpan:
     span_id = export_id(obs.get("id"), 16)
     if span_id is None:
         raise _FieldError("id", "observation without 'id'")
-    trace_id = trace_id or export_id(_get(obs, "traceId"), 32)
+    trace_id = trace_id or export_id(field(obs, "traceId"), 32)
     if trace_id is None:
         raise _FieldError("traceId", "observation without 'traceId'", "export it with its trace")
     obs_type = str(obs.get("type") or "SPAN").upper()
@@ -276,12 +266,12 @@ def _span(obs: dict[str, Any], trace_id: str | None, session: Any) -> RawSpan:
     assert start is not None
     end = _time(obs, "endTime", required=False)
     level = str(obs.get("level") or "DEFAULT").upper()
-    status_message = _get(obs, "statusMessage")
+    status_message = field(obs, "statusMessage")
     kind = _KINDS.get(obs_type, "UNKNOWN")
     span = RawSpan(
         trace_id=trace_id,
         span_id=span_id,
-        parent_id=export_id(_get(obs, "parentObservationId"), 16),
+        parent_id=export_id(field(obs, "parentObservationId"), 16),
         name=str(obs.get("name") or obs_type.lower()),
         start_ns=start,
         end_ns=end if end is not None and end >= start else start,
@@ -291,146 +281,34 @@ def _span(obs: dict[str, Any], trace_id: str | None, session: Any) -> RawSpan:
             obs, ("type", "level", "version", "environment", "promptName", "promptVersion")
         ),
         kind_hint=kind,
-        session_hint=session or _get(obs, "sessionId"),
-        preset_input=_maybe_json(obs.get("input")),
-        preset_output=_maybe_json(obs.get("output")),
+        session_hint=session or field(obs, "sessionId"),
+        preset_input=maybe_json(obs.get("input")),
+        preset_output=maybe_json(obs.get("output")),
     )
     if obs_type in ("GENERATION", "EMBEDDING"):
-        span.preset_llm = _llm(obs, span.preset_input, span.preset_output)
+        span.preset_llm = llm_call(obs, span.preset_input, span.preset_output)
     elif obs_type == "TOOL":
-        span.preset_tool = _tool(
+        span.preset_tool = tool_call(
             obs, span.name, span.preset_input, span.preset_output, level, status_message
         )
     return span
-
-
-def _maybe_json(value: Any) -> Any:
-    # The blob export writes input/output as strings that hold JSON.
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
-def _as_messages(value: Any, default_role: str) -> list[Message]:
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if isinstance(value, dict) and ("role" in value or "tool_calls" in value):
-        value = [{"role": default_role, **value}]
-    if isinstance(value, str):
-        value = [{"role": default_role, "content": value}]
-    return messages_from_openai(value)
-
-
-def _llm(obs: dict[str, Any], input_value: Any, output_value: Any) -> LLMCall:
-    outputs = _as_messages(output_value, "assistant")
-    parameters = _get(obs, "modelParameters")
-    return LLMCall.model_construct(
-        provider=None,
-        model=obs.get("model") or _get(obs, "providedModelName"),
-        input_messages=_as_messages(input_value, "user"),
-        output_messages=outputs,
-        tool_calls=[call for message in outputs for call in message.tool_calls],
-        usage=_usage(obs),
-        cost=_cost(obs),
-        finish_reasons=[],
-        invocation_parameters=dict(parameters) if isinstance(parameters, dict) else {},
-    )
-
-
-def _usage(obs: dict[str, Any]) -> TokenUsage:
-    details = _get(obs, "usageDetails")
-    if not isinstance(details, dict) or not details:
-        legacy = obs.get("usage")
-        details = legacy if isinstance(legacy, dict) else {}
-        details = {
-            "input": details.get("input", details.get("promptTokens")),
-            "output": details.get("output", details.get("completionTokens")),
-            "total": details.get("total", details.get("totalTokens")),
-        }
-    counts = {k: v for k, v in details.items() if isinstance(v, int) and not isinstance(v, bool)}
-    # Langfuse subtracts cached and other sub-counts from "input"/"output" and
-    # stores them as "input_*"/"output_*" keys; the normalized counts are the
-    # whole prompt and the whole completion, so add them back.
-    inputs = [v for k, v in counts.items() if k == "input" or k.startswith("input_")]
-    inputs += [
-        counts[k] for k in ("cache_read_input_tokens", "cache_creation_input_tokens") if k in counts
-    ]
-    outputs = [v for k, v in counts.items() if k == "output" or k.startswith("output_")]
-    return TokenUsage.model_construct(
-        input=sum(inputs) if inputs else None,
-        output=sum(outputs) if outputs else None,
-        total=counts.get("total"),
-        cache_read=_first(
-            counts, "input_cached_tokens", "input_cache_read", "cache_read_input_tokens"
-        ),
-        cache_write=_first(counts, "input_cache_creation", "cache_creation_input_tokens"),
-    )
-
-
-def _first(counts: dict[str, int], *keys: str) -> int | None:
-    return next((counts[k] for k in keys if k in counts), None)
-
-
-def _cost(obs: dict[str, Any]) -> float | None:
-    details = _get(obs, "costDetails")
-    if isinstance(details, dict) and details:
-        if isinstance(details.get("total"), int | float):
-            return float(details["total"])
-        return float(sum(v for v in details.values() if isinstance(v, int | float)))
-    for key in ("calculatedTotalCost", "totalCost"):
-        value = _get(obs, key)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
-
-
-def _tool(
-    obs: dict[str, Any],
-    name: str,
-    input_value: Any,
-    output_value: Any,
-    level: str,
-    status_message: Any,
-) -> ToolCall:
-    raw = obs.get("input")
-    if isinstance(raw, str):
-        arguments_raw: str | None = raw
-        arguments = parse_arguments(raw)
-        if arguments is None:
-            arguments = raw
-    else:
-        arguments_raw = orjson.dumps(raw).decode() if raw is not None else None
-        arguments = input_value
-    metadata = obs.get("metadata")
-    call_id = metadata.get("tool_call_id") if isinstance(metadata, dict) else None
-    return ToolCall.model_construct(
-        name=name,
-        call_id=call_id,
-        arguments_raw=arguments_raw,
-        arguments=arguments,
-        result=output_value,
-        error=(status_message or "error") if level == "ERROR" else None,
-    )
 
 
 def _annotation(score: dict[str, Any], trace_id: str | None) -> Annotation:
     name = score.get("name")
     if not isinstance(name, str) or not name:
         raise _FieldError("name", "score without 'name'")
-    trace_id = export_id(_get(score, "traceId"), 32) or trace_id
-    span_id = export_id(_get(score, "observationId"), 16)
-    session_id = _get(score, "sessionId")
-    data_type = str(_get(score, "dataType") or "NUMERIC").upper()
+    trace_id = export_id(field(score, "traceId"), 32) or trace_id
+    span_id = export_id(field(score, "observationId"), 16)
+    session_id = field(score, "sessionId")
+    data_type = str(field(score, "dataType") or "NUMERIC").upper()
     value = score.get("value")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise _FieldError("value", f"expected a number, found {type(value).__name__}")
-    label = _get(score, "stringValue")
+    label = field(score, "stringValue")
     # A CATEGORICAL value is only meaningful when a score config maps the
     # categories to numbers; without one Langfuse stores 0.
-    if data_type == "CATEGORICAL" and _get(score, "configId") is None:
+    if data_type == "CATEGORICAL" and field(score, "configId") is None:
         value = None
     source = str(score.get("source") or "API").upper()
     return Annotation.model_construct(
@@ -446,10 +324,10 @@ def _annotation(score: dict[str, Any], trace_id: str | None) -> Annotation:
         score=float(value) if value is not None else None,
         explanation=score.get("comment"),
         annotator_kind=_ANNOTATORS.get(source, AnnotatorKind.CODE),
-        annotator=_get(score, "authorUserId"),
+        annotator=field(score, "authorUserId"),
         classifier=None,
         source=f"langfuse:{source.lower()}",
-        created_at=_text_time(score.get("timestamp") or _get(score, "createdAt")),
+        created_at=_text_time(score.get("timestamp") or field(score, "createdAt")),
     )
 
 
