@@ -31,6 +31,7 @@ ENTRY_POINT_GROUP = "agent_backtest.trace_readers"
 _BUILTIN_MODULES = (
     "normalized",
     "sidecar",
+    "phoenix_annotations",
     "phoenix",
     "langfuse",
     "otlp_json",
@@ -48,6 +49,9 @@ class Head:
     text: str | None  # None when the head is not UTF-8 text
     first_value: Any  # the first JSON line (or the whole file if it fits), else None
     complete: bool  # the head is the whole file
+    # Binary formats keep their schema at the end (Parquet's footer), so a sniff
+    # may need the file itself, not just its head.
+    path: Path | None = None
 
 
 class TraceReader(Protocol):
@@ -91,7 +95,7 @@ def read_file_head(path: Path, size: int = 65536) -> Head:
                 break
             except orjson.JSONDecodeError:
                 continue
-    return Head(raw=raw, text=text, first_value=first_value, complete=complete)
+    return Head(raw=raw, text=text, first_value=first_value, complete=complete, path=path)
 
 
 def detect_format(path: Path) -> str:
