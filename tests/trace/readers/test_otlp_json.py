@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -214,3 +215,29 @@ def test_other_signals_are_skipped_with_a_warning(tmp_path: Path) -> None:
     (trace,) = list(stream)
     assert (trace.spans[0].start_ns, trace.spans[0].end_ns) == (5, 9)
     assert any("logs/metrics" in warning for warning in stream.reports[0].warnings)
+
+
+def test_large_pretty_document_and_tempo_v2_wrapper(tmp_path: Path) -> None:
+    spans = [
+        {
+            "traceId": "0102030405060708090a0b0c0d0e0f10",
+            "spanId": f"{index + 1:016x}",
+            "parentSpanId": "" if index == 0 else "0000000000000001",
+            "name": f"step {index}",
+            "kind": "SPAN_KIND_INTERNAL",
+            "startTimeUnixNano": str(1_000 + index),
+            "endTimeUnixNano": str(2_000 + index),
+            "attributes": [{"key": "i", "value": {"intValue": str(index)}}],
+        }
+        for index in range(400)
+    ]
+    path = tmp_path / "tempo_v2.json"
+    path.write_text(
+        json.dumps({"trace": {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}}, indent=2)
+    )
+    assert path.stat().st_size > 65536  # bigger than the detection head
+    assert detect_format(path) == "otlp_json"
+    (trace,) = read_traces(path)
+    assert len(trace.spans) == 400
+    assert trace.spans[-1].attributes == {"i": 399}
+    assert (trace.start_ns, trace.end_ns) == (1_000, 2_399)

@@ -92,13 +92,22 @@ def read(source: FileSource) -> Iterator[ReadItem]:
 
 
 def _looks_like_json_lines(source: FileSource) -> bool:
-    """The Collector writes one compact request per line; pretty documents open with a lone brace."""
+    """The Collector writes one compact request per line; pretty documents open with a lone brace.
+
+    A first line longer than the probe is treated as JSON Lines too: a document
+    on one line reads the same either way, and this never loads it twice.
+    """
+    probe = 1 << 16
     with source.open() as handle:
-        for raw_line in handle:
+        while True:
+            raw_line = handle.readline(probe)
+            if not raw_line:
+                return False
+            if len(raw_line) == probe and not raw_line.endswith(b"\n"):
+                return True
             line = raw_line.strip()
             if line:
                 return len(line) > 1 and line[:1] == b"{" and line[-1:] not in (b"{", b"[", b",")
-    return False
 
 
 def _read_value(source: FileSource, value: Any, line: int | None) -> list[ReadItem]:
