@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from agent_backtest.trace.assemble import Assembler
+from agent_backtest.trace.assemble import Assembler, group_by_session
 from agent_backtest.trace.conventions.decode import DecodedSpan
 from agent_backtest.trace.model import (
     Annotation,
@@ -15,12 +15,21 @@ from agent_backtest.trace.model import (
 def _span(span_id: str, parent: str | None, start: int, *, error: bool = False) -> DecodedSpan:
     status = SpanStatus(code=StatusCode.ERROR if error else StatusCode.OK)
     return DecodedSpan(
-        span=Span(span_id=span_id, parent_id=parent, name=f"s{span_id}", start_ns=start, end_ns=start + 10, status=status)
+        span=Span(
+            span_id=span_id,
+            parent_id=parent,
+            name=f"s{span_id}",
+            start_ns=start,
+            end_ns=start + 10,
+            status=status,
+        )
     )
 
 
-def _assemble(spans: list[tuple[str, DecodedSpan]], **kwargs: int) -> tuple[list[Trace], Assembler]:
-    assembler = Assembler(**kwargs)
+def _assemble(
+    spans: list[tuple[str, DecodedSpan]], idle_window: int = 5_000
+) -> tuple[list[Trace], Assembler]:
+    assembler = Assembler(idle_window=idle_window)
     out: list[Trace] = []
     for trace_id, decoded in spans:
         out.extend(assembler.add(trace_id, decoded))
@@ -29,12 +38,14 @@ def _assemble(spans: list[tuple[str, DecodedSpan]], **kwargs: int) -> tuple[list
 
 
 def test_spans_group_by_trace_and_sort_by_start() -> None:
-    traces, _ = _assemble([
-        ("t1", _span("b", "a", 20)),
-        ("t2", _span("x", None, 5)),
-        ("t1", _span("a", None, 10)),
-        ("t1", _span("c", "b", 30, error=True)),
-    ])
+    traces, _ = _assemble(
+        [
+            ("t1", _span("b", "a", 20)),
+            ("t2", _span("x", None, 5)),
+            ("t1", _span("a", None, 10)),
+            ("t1", _span("c", "b", 30, error=True)),
+        ]
+    )
     by_id = {t.trace_id: t for t in traces}
     assert sorted(by_id) == ["t1", "t2"]
     t1 = by_id["t1"]
@@ -76,7 +87,12 @@ def test_a_trace_with_its_root_is_flushed_once_idle_so_memory_stays_bounded() ->
 
 def test_late_span_for_a_flushed_trace_is_reported_not_dropped() -> None:
     traces, assembler = _assemble(
-        [("t", _span("r", None, 1)), ("u", _span("u1", None, 1)), ("u", _span("u2", "u1", 1)), ("t", _span("late", "r", 2))],
+        [
+            ("t", _span("r", None, 1)),
+            ("u", _span("u1", None, 1)),
+            ("u", _span("u2", "u1", 1)),
+            ("t", _span("late", "r", 2)),
+        ],
         idle_window=0,
     )
     assert sum(len(t.spans) for t in traces) == 4
@@ -84,8 +100,12 @@ def test_late_span_for_a_flushed_trace_is_reported_not_dropped() -> None:
 
 
 def test_annotations_attach_by_trace_id_or_span_id() -> None:
-    by_trace = Annotation(target=AnnotationTarget(trace_id="t"), name="failure_mode", label="step_repetition")
-    by_span = Annotation(target=AnnotationTarget(kind="span", span_id="c"), name="correct", score=0.0)
+    by_trace = Annotation(
+        target=AnnotationTarget(trace_id="t"), name="failure_mode", label="step_repetition"
+    )
+    by_span = Annotation(
+        target=AnnotationTarget(kind="span", span_id="c"), name="correct", score=0.0
+    )
     stray = Annotation(target=AnnotationTarget(trace_id="nope"), name="x", label="y")
     assembler = Assembler(annotations=[by_trace, by_span, stray])
     list(assembler.add("t", _span("r", None, 1)))
@@ -94,3 +114,20 @@ def test_annotations_attach_by_trace_id_or_span_id() -> None:
     assert {a.name for a in trace.annotations} == {"failure_mode", "correct"}
     assert all(a.target.trace_id == "t" for a in trace.annotations)
     assert assembler.unattached_annotations() == [stray]
+
+
+def test_session_annotations_attach_to_every_trace_of_the_session() -> None:
+    label = Annotation(
+        target=AnnotationTarget(kind="session", session_id="s1"), name="outcome", label="failed"
+    )
+    assembler = Assembler(annotations=[label])
+    for trace_id in ("t1", "t2", "t3"):
+        decoded = _span(f"{trace_id}-root", None, 1)
+        decoded.session_id = "s1" if trace_id != "t3" else "s2"
+        list(assembler.add(trace_id, decoded))
+    traces = {t.trace_id: t for t in assembler.finish()}
+    assert [a.target.trace_id for a in traces["t1"].annotations] == ["t1"]
+    assert [a.target.trace_id for a in traces["t2"].annotations] == ["t2"]
+    assert traces["t3"].annotations == []
+    assert assembler.unattached_annotations() == []
+    assert [t.trace_id for t in group_by_session(traces.values())["s1"]] == ["t1", "t2"]

@@ -56,15 +56,24 @@ class Assembler:
         self._idle_window = idle_window
         self._flushed: set[str] = set()
         self._pending: dict[str, list[Annotation]] = {}
-        self._span_to_trace: dict[str, str] = {}
+        self._session_used: dict[str, bool] = {}
         self.warnings: list[str] = []
         self.late_spans = 0
         for annotation in annotations:
             self._park(annotation)
 
     def _park(self, annotation: Annotation) -> None:
-        key = annotation.target.trace_id or f"span:{annotation.target.span_id}"
+        target = annotation.target
+        if target.trace_id:
+            key = target.trace_id
+        elif target.span_id:
+            key = f"span:{target.span_id}"
+        elif target.session_id:
+            key = f"session:{target.session_id}"
+        else:
+            key = "unattached:"
         self._pending.setdefault(key, []).append(annotation)
+        self._session_used.setdefault(key, False)
 
     def add(self, trace_id: str, decoded: DecodedSpan) -> Iterator[Trace]:
         """Add one span; yields traces flushed to keep memory bounded."""
@@ -109,8 +118,13 @@ class Assembler:
             yield self._flush(trace_id)
 
     def unattached_annotations(self) -> list[Annotation]:
-        """Annotations whose trace never appeared in the input."""
-        return [a for group in self._pending.values() for a in group]
+        """Annotations whose trace, span or session never appeared in the input."""
+        return [
+            a
+            for key, group in self._pending.items()
+            if not (key.startswith("session:") and self._session_used.get(key))
+            for a in group
+        ]
 
     def _flush(self, trace_id: str) -> Trace:
         current = self._open.pop(trace_id)
@@ -125,8 +139,25 @@ class Assembler:
             annotations.extend(self._pending.pop(f"span:{span.span_id}", []))
         for annotation in annotations:
             annotation.target.trace_id = trace_id
+        if trace.session_id is not None:
+            # A session label is about every trace of the session: each gets a copy
+            # that names its trace, and the label stays parked for the next one.
+            key = f"session:{trace.session_id}"
+            for annotation in self._pending.get(key, []):
+                copy = annotation.model_copy(deep=True)
+                copy.target.trace_id = trace_id
+                annotations.append(copy)
+                self._session_used[key] = True
         trace.annotations = annotations
         return trace
+
+
+def group_by_session(traces: Iterable[Trace]) -> dict[str | None, list[Trace]]:
+    """Traces grouped by session id in first-seen order (``None``: no session)."""
+    groups: dict[str | None, list[Trace]] = {}
+    for trace in traces:
+        groups.setdefault(trace.session_id, []).append(trace)
+    return groups
 
 
 def build_trace(trace_id: str, spans: list[Span], warnings: list[str]) -> Trace:
