@@ -14,6 +14,7 @@ from agent_backtest.scoring.detectors.base import (
     ToolUse,
     as_text,
     in_order,
+    plural,
     short,
     tool_uses,
 )
@@ -114,7 +115,7 @@ class HallucinatedToolInput(Detector):
             seen.append(as_text(use.result))
         if problems:
             return Finding(True, "; ".join(problems), tuple(evidence), float(len(evidence)))
-        checked = f"{len(uses)} tool call(s) checked"
+        checked = f"{plural(len(uses), 'tool call')} checked"
         with_schema = sum(1 for u in uses if u.name in schemas)
         return Finding(
             False,
