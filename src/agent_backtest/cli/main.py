@@ -6,9 +6,13 @@ import sys
 
 import click
 
+from agent_backtest.cli.cases import cases
 from agent_backtest.cli.promote import promote_command
 from agent_backtest.cli.scan import scan_command
+from agent_backtest.cli.schema import schema
+from agent_backtest.cli.score import score_command
 from agent_backtest.cli.traces import traces
+from agent_backtest.cli.transfer import export, import_
 from agent_backtest.errors import BacktestError
 
 
@@ -32,6 +36,11 @@ def cli() -> None:
 cli.add_command(traces)
 cli.add_command(promote_command)
 cli.add_command(scan_command)
+cli.add_command(score_command)
+cli.add_command(cases)
+cli.add_command(schema)
+cli.add_command(export)
+cli.add_command(import_)
 
 
 def main() -> None:

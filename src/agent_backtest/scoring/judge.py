@@ -20,7 +20,7 @@ from agent_backtest.scoring.judge_definition import JudgeDefinition
 from agent_backtest.scoring.judge_parse import parse_answer
 from agent_backtest.scoring.prompt import placeholders, render, trace_fields
 from agent_backtest.scoring.verdict import Outcome, Verdict
-from agent_backtest.trace.model import Trace
+from agent_backtest.trace.model import AnnotatorKind, Trace
 
 # Part of every request, so part of every cache key: changing it re-asks.
 SYSTEM_PROMPT = (
@@ -34,6 +34,8 @@ SYSTEM_PROMPT = (
 
 class LLMJudge:
     """A judge from YAML, bound to a runtime (one shared client, cache and budget)."""
+
+    annotator_kind = AnnotatorKind.LLM
 
     def __init__(self, definition: JudgeDefinition, runtime: JudgeRuntime | None = None) -> None:
         self.definition = definition

@@ -69,7 +69,7 @@ class JudgeConfig:
     model: str | None = None  # used when a judge names none
     concurrency: int = 8
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    prices: Mapping[str, Price] = field(default_factory=dict)
+    prices: Mapping[str, Price] = field(default_factory=dict)  # by model; "*" for any
     budget: float | None = None  # USD per run; later calls get error verdicts
     cache_dir: str | Path | None = ".backtest/cache"  # None disables the cache
 
@@ -202,6 +202,12 @@ class JudgeRuntime:
         worker.join()
         return result[0]
 
+    async def aclose(self) -> None:
+        """Close the client bound to the running loop; call before that loop ends."""
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.close()
+            self._client = self._semaphore = self._loop = None
+
     def close(self) -> None:
         """Release the private loop used by ``run_sync`` (and its client)."""
         with self._sync_lock:
@@ -215,7 +221,7 @@ class JudgeRuntime:
     # -- calls ----------------------------------------------------------------
 
     def price(self, model: str, input_tokens: int, output_tokens: int) -> float:
-        price = self.config.prices.get(model)
+        price = self.config.prices.get(model) or self.config.prices.get("*")
         if price is None:
             return 0.0
         return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
