@@ -59,6 +59,8 @@ def test_hallucinated_id_near_miss_id_from_the_users_message() -> None:
 def test_hallucinated_id_the_models_own_words_do_not_count_as_a_source() -> None:
     b = TraceBuilder("Where is my order?")
     b.llm("Let me look up order 1843.")
+    # The next call sees that assistant message in its input; it is still not a source.
+    b.llm(calls=(("lookup_order", {"order_id": 1843}),))
     bad = b.tool("lookup_order", {"order_id": 1843}, {"status": "shipped"})
     verdict = HallucinatedToolInput().classify(b.build())
     assert verdict.evidence == [bad]
