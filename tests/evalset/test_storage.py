@@ -177,7 +177,7 @@ def test_migrated_error_names_the_migrated_field(tmp_path: Path) -> None:
 def test_evalset_config_loads_and_errors_are_config_errors(tmp_path: Path) -> None:
     config = load_evalset_config(GOOD / "evalset.yaml")
     assert config.replay.for_tool("lookup_order").matcher == "subset"
-    assert config.replay.for_tool("unknown").unmatched == "error"
+    assert config.replay.for_tool("unknown").unmatched == "tool_error"
     assert isinstance(config.classifiers[2], dict)
     broken = tmp_path / "evalset.yaml"
     text = (GOOD / "evalset.yaml").read_text()

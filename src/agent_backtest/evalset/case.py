@@ -30,47 +30,71 @@ HASH_PREFIX = "sha256:"
 
 class _Strict(BaseModel):
     # ``populate_by_name`` lets code pass ``schema_=`` while files say ``schema:``.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
 
 class CaseSource(_Strict):
     """Where the case came from, so a reviewer can open the original trace."""
 
     trace_id: str
+    """Trace id in the production tracing system."""
     session_id: str | None = None
+    """Session (conversation) the trace belonged to."""
     agent: str | None = None
-    captured_at: str | None = None  # ISO 8601, kept as text so it round-trips exactly
-    origin: str | None = None  # file or system the trace was read from
-    format: str | None = None  # trace reader name, e.g. "otlp_json"
+    """Agent name or id recorded on the trace."""
+    captured_at: str | None = None
+    """When the trace started, ISO 8601 (kept as text so it round-trips exactly)."""
+    origin: str | None = None
+    """File or system the trace was read from."""
+    format: str | None = None
+    """Trace reader that read it, e.g. `otlp_json`, `openinference`."""
 
 
 class CaseAnnotation(_Strict):
     """A label that flagged the trace: by a human, an LLM judge or a rule."""
 
     name: str
+    """Annotation name, e.g. `failure_mode`, `task_outcome`."""
     label: str | None = None
+    """Categorical label, e.g. `looped`."""
     score: float | None = None
+    """Numeric score, when the annotation has one."""
     explanation: str | None = None
+    """Why the annotator chose the label."""
     annotator: str | None = None
+    """Who annotated: a person, a model or a rule name."""
     annotator_kind: AnnotatorKind = AnnotatorKind.HUMAN
-    classifier: str | None = None  # "id@version" when a classifier made it
-    span_id: str | None = None  # the span it was about, when not the whole trace
+    """`human`, `llm` or `code`."""
+    classifier: str | None = None
+    """`id@version` of the classifier that made the annotation, if one did."""
+    span_id: str | None = None
+    """The span the annotation is about, when not the whole trace."""
 
 
 class CaseToolCallRequest(_Strict):
     """A tool call an assistant message asked for (arguments already decoded)."""
 
     id: str | None = None
+    """Tool call id from the model output."""
     name: str
+    """Tool name."""
     arguments: Any = None
+    """Decoded arguments (or the raw string when they were not valid JSON)."""
 
 
 class CaseMessage(_Strict):
+    """One message of the conversation the agent was given."""
+
     role: str
+    """`system`, `user`, `assistant` or `tool`."""
     content: str | None = None
+    """Message text."""
     name: str | None = None
+    """Participant or tool name, when the message carries one."""
     tool_call_id: str | None = None
+    """For `tool` messages: the call this message answers."""
     tool_calls: list[CaseToolCallRequest] = Field(default_factory=list)
+    """For `assistant` messages: the tool calls it asked for."""
 
     @classmethod
     def from_trace(cls, message: Message) -> CaseMessage:
@@ -95,19 +119,28 @@ class CaseInput(_Strict):
     """What the agent was given: the conversation so far and any initial state."""
 
     messages: list[CaseMessage] = Field(default_factory=list)
+    """The conversation, oldest first."""
     state: dict[str, Any] | None = None
+    """Initial state the agent received besides messages (session data, user profile)."""
 
 
 class ToolRecording(_Strict):
     """One tool interaction as it happened in production; replay answers from it."""
 
     seq: int = Field(ge=0)
+    """Position in production order (unique, increasing)."""
     tool: str
+    """Tool name."""
     call_id: str | None = None
+    """Tool call id, when the trace had one."""
     arguments: Any = None
+    """Arguments the agent passed (decoded JSON)."""
     result: Any = None
+    """What the tool returned. Absent when it failed."""
     error: str | None = None
+    """The error the tool raised, instead of a result."""
     latency_ms: float | None = Field(default=None, ge=0)
+    """How long the call took in production, in milliseconds."""
 
     @model_validator(mode="after")
     def _result_or_error(self) -> ToolRecording:
@@ -117,49 +150,69 @@ class ToolRecording(_Strict):
 
 
 class Budgets(_Strict):
-    """Upper bounds the candidate must stay within on this case (None: no bound)."""
+    """Upper bounds the candidate must stay within on this case (absent: no bound)."""
 
     max_llm_calls: int | None = Field(default=None, ge=0)
+    """Most LLM calls allowed."""
     max_tool_calls: int | None = Field(default=None, ge=0)
+    """Most tool calls allowed."""
     max_cost_usd: float | None = Field(default=None, ge=0)
+    """Most LLM spend allowed, in US dollars."""
     max_duration_s: float | None = Field(default=None, ge=0)
+    """Longest run allowed, in seconds."""
 
 
 class Expectations(_Strict):
     """What must hold when the candidate replays this case."""
 
-    # classifier id -> the label (or value) it must return, e.g. task_outcome: completed
     classifiers: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    # failure modes (taxonomy keys) that must not be detected on the candidate's run
+    """Classifier id -> the label or value it must return, e.g. `task_outcome: completed`."""
     not_detected: list[str] = Field(default_factory=list)
+    """Failure modes (taxonomy keys) that must not be detected on the candidate's run."""
     budgets: Budgets = Field(default_factory=Budgets)
+    """Resource limits for the run."""
 
 
 class RedactionInfo(_Strict):
     """Which redaction policy ran before the case was written, and what it replaced."""
 
-    policy: str  # e.g. "builtin@1"
+    policy: str
+    """Redaction policy id and version, e.g. `builtin@1`."""
     replaced: int = Field(default=0, ge=0)
+    """How many values were replaced by placeholders."""
     by_detector: dict[str, int] = Field(default_factory=dict)
+    """Replacements per detector, e.g. `email: 2`."""
 
 
 class Case(_Strict):
-    """One promoted production failure (``agent-backtest/case@1``)."""
+    """One promoted production failure (`agent-backtest/case@1`)."""
 
     schema_: Literal["agent-backtest/case@1"] = Field(default=CASE_SCHEMA, alias="schema")
+    """File format and version. Older versions are migrated on load."""
     id: str = Field(pattern=ID_PATTERN)
+    """Stable id: slug of the title plus a short hash; also the file name."""
     title: str
+    """One line saying what went wrong."""
     source: CaseSource
+    """The production trace the case was promoted from."""
     failure_modes: list[str] = Field(default_factory=list)
+    """Taxonomy keys of the failure modes this case exhibits."""
     annotations: list[CaseAnnotation] = Field(default_factory=list)
+    """The labels that flagged the trace."""
     input: CaseInput = Field(default_factory=CaseInput)
+    """What the agent was given."""
     recordings: list[ToolRecording] = Field(default_factory=list)
-    # Relative path (from the evalset folder) of content-addressed LLM interaction files.
+    """Tool interactions in production order; replay answers from these."""
     llm_recordings: str | None = None
+    """Relative path (from the evalset folder) of content-addressed LLM interaction files."""
     expect: Expectations = Field(default_factory=Expectations)
+    """What the candidate must achieve."""
     redaction: RedactionInfo | None = None
-    fingerprint: str | None = None  # dedupe key; computed by promote
-    content_hash: str | None = None  # "sha256:<hex>" over everything above
+    """The redaction that ran before the case was written."""
+    fingerprint: str | None = None
+    """Dedupe key (normalized input + tool sequence + failure modes), computed by promote."""
+    content_hash: str | None = None
+    """`sha256:<hex>` over the canonical content of every other key."""
 
     @field_validator("llm_recordings")
     @classmethod

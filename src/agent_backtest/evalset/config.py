@@ -18,40 +18,43 @@ EVALSET_SCHEMA_VERSION = 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
 
 class GatePolicy(_Strict):
-    """When a pull request may merge. Pure data; ``gate/`` evaluates it."""
+    """When a pull request may merge. Pure data; `gate/` evaluates it."""
 
-    # Fraction of production failure modes (in this evalset) the candidate must be tested on.
     min_coverage: float = Field(default=1.0, ge=0, le=1)
-    # A failure mode counts as covered only with at least this many cases.
+    """Fraction of the evalset's production failure modes that must be covered (0-1)."""
     min_cases_per_mode: int = Field(default=1, ge=1)
-    # Fraction of cases that must pass.
+    """A failure mode counts as covered only with at least this many cases."""
     min_pass_rate: float = Field(default=1.0, ge=0, le=1)
-    # Cases that passed on the baseline and fail on the candidate.
+    """Fraction of cases that must pass (0-1)."""
     max_regressions: int = Field(default=0, ge=0)
-    # A case whose classifier errored (judge down, bad output) is never a pass.
+    """Most cases allowed to pass on the baseline and fail on the candidate."""
     errors_count_as: Literal["fail", "skip"] = "fail"
-    # What to do when a classifier's version differs from the one that labelled production.
+    """How a case whose classifier errored counts; never as a pass."""
     classifier_drift: Literal["fail", "warn", "ignore"] = "warn"
-    # Judges below this agreement with human labels (Cohen's kappa) block the gate.
+    """When a classifier's version differs from the one that labelled production."""
     calibration_min_kappa: float | None = Field(default=None, ge=-1, le=1)
+    """Judges whose agreement with human labels (Cohen's kappa) is lower block the gate."""
 
 
 class ToolReplayPolicy(_Strict):
     """How replay answers calls to one tool."""
 
-    # A call with no matching recording: return a tool error to the agent, fail the
-    # case, or run the real tool (only for tools without side effects).
-    unmatched: Literal["tool_error", "error", "live"] = "error"
-    # exact: arguments equal; subset: recorded args contained in the call; superset: the reverse.
+    unmatched: Literal["tool_error", "error", "live"] = "tool_error"
+    """A call with no matching recording: give the agent a tool error, fail the case
+    (`error`), or call the real tool (`live`, only for tools without side effects)."""
     matcher: Literal["exact", "subset", "superset"] = "exact"
-    ignore_keys: list[str] = Field(default_factory=list)  # argument keys never compared
-    # When no recording matches by arguments, answer with the next unused one in order.
+    """`exact`: arguments equal; `subset`: the recorded arguments are contained in the
+    call's; `superset`: the call's are contained in the recorded ones."""
+    ignore_keys: list[str] = Field(default_factory=list)
+    """Argument keys never compared (request ids, timestamps)."""
     positional_fallback: bool = False
+    """With no match by arguments, answer with the next unused recording of the tool."""
     side_effects: bool = False
+    """The tool changes the world (refunds, emails); it may then never run live."""
 
     @model_validator(mode="after")
     def _no_live_side_effects(self) -> ToolReplayPolicy:
@@ -62,27 +65,37 @@ class ToolReplayPolicy(_Strict):
 
 
 class ReplayPolicy(_Strict):
+    """Replay policy: one default plus per-tool overrides."""
+
     default: ToolReplayPolicy = Field(default_factory=ToolReplayPolicy)
+    """Policy for tools not listed under `tools`."""
     tools: dict[str, ToolReplayPolicy] = Field(default_factory=dict)
+    """Tool name -> its policy."""
 
     def for_tool(self, name: str) -> ToolReplayPolicy:
         return self.tools.get(name, self.default)
 
 
 class EvalSetConfig(_Strict):
-    """The contents of ``evalsets/<set>/evalset.yaml``."""
+    """The contents of `evalsets/<set>/evalset.yaml` (`agent-backtest/evalset@1`)."""
 
     schema_: Literal["agent-backtest/evalset@1"] = Field(default=EVALSET_SCHEMA, alias="schema")
+    """File format and version."""
     name: str = Field(min_length=1)
+    """Evalset name, usually the folder name."""
     description: str | None = None
-    agent: str | None = None  # entry point "package.module:callable"
-    # Classifier ids, or inline definitions (plain mappings until the registry types them).
+    """What the evalset covers."""
+    agent: str | None = None
+    """Entry point of the agent under test, `package.module:callable`."""
     classifiers: list[str | dict[str, Any]] = Field(default_factory=list)
+    """Classifier ids, or inline classifier definitions (mappings)."""
     gate: GatePolicy = Field(default_factory=GatePolicy)
+    """When a pull request may merge."""
     replay: ReplayPolicy = Field(default_factory=ReplayPolicy)
-    # Annotation label -> taxonomy failure mode, used by promote. A key may be
-    # "label" or "annotation_name=label" to scope it to one annotation.
+    """How recorded tool interactions answer the candidate."""
     failure_mode_labels: dict[str, str] = Field(default_factory=dict)
+    """Annotation label -> taxonomy failure mode, used by promote. A key is `label`, or
+    `annotation_name=label` to apply to one annotation only."""
 
     @model_validator(mode="after")
     def _agent_is_entry_point(self) -> EvalSetConfig:
