@@ -30,6 +30,9 @@ class Detector:
     group: int = 0
     validate: Callable[[str], bool] | None = None
     credential: bool = True  # False for personal data (email, phone, card, IBAN)
+    # Substrings every match contains; when none is in the text the regex is not run.
+    # Most strings in a trace are plain prose or ids, so this skips most regex work.
+    needles: tuple[str, ...] = ()
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         for match in self.pattern.finditer(text):
@@ -102,6 +105,7 @@ class _IbanDetector(Detector):
 
 
 _TOKEN_END = r"(?![A-Za-z0-9_-])"
+_DIGITS = tuple("0123456789")
 
 BUILTIN_DETECTORS: tuple[Detector, ...] = (
     Detector(
@@ -110,17 +114,25 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
             r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*\Z)"
         ),
+        needles=("PRIVATE KEY",),
     ),
-    Detector("anthropic_api_key", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}")),
+    Detector(
+        "anthropic_api_key",
+        re.compile(r"(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}"),
+        needles=("sk-ant-",),
+    ),
     Detector(
         "openai_api_key",
         re.compile(
             r"(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"
             + _TOKEN_END
         ),
+        needles=("sk-",),
     ),
     Detector(
-        "aws_access_key_id", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+        "aws_access_key_id",
+        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        needles=("AKIA", "ASIA"),
     ),
     Detector(
         # A bare 40-character base64 string is not evidence on its own; it counts
@@ -131,6 +143,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
         ),
         group=1,
+        needles=("ecret", "ECRET"),
     ),
     Detector(
         "github_token",
@@ -138,14 +151,22 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"
             r"(?![A-Za-z0-9_])"
         ),
+        needles=("gh", "github_pat_"),
     ),
-    Detector("google_api_key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}" + _TOKEN_END)),
     Detector(
-        "slack_token", re.compile(r"(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,}" + _TOKEN_END)
+        "google_api_key",
+        re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}" + _TOKEN_END),
+        needles=("AIza",),
+    ),
+    Detector(
+        "slack_token",
+        re.compile(r"(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,}" + _TOKEN_END),
+        needles=("xox",),
     ),
     Detector(
         "stripe_key",
         re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk|pk)_live_[A-Za-z0-9]{10,}(?![A-Za-z0-9_])"),
+        needles=("_live_",),
     ),
     Detector(
         "jwt",
@@ -153,11 +174,13 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
             + _TOKEN_END
         ),
+        needles=("eyJ",),
     ),
     Detector(
         "bearer_token",
         re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*)(?![A-Za-z0-9._~+/=-])"),
         group=1,
+        needles=("earer", "EARER"),
     ),
     Detector(
         "email",
@@ -166,12 +189,14 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])"
         ),
         credential=False,
+        needles=("@",),
     ),
     Detector(
         "card_number",
         re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-])"),
         validate=_card_ok,
         credential=False,
+        needles=_DIGITS,
     ),
     _IbanDetector(
         "iban",
@@ -179,15 +204,17 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
         ),
         credential=False,
+        needles=_DIGITS,
     ),
     Detector(
         # Phones need a shape, not just digits: E.164 with a "+", North American
         # (555) 123-4567 / 555-123-4567 with one separator style, or a national
         # trunk "0" followed by space-separated groups. Dates (2024-01-15),
-        # times (12:30:45), versions (1.2.3), UUIDs and bare digit runs do not fit.
+        # times (12:30:45), versions (1.2.3), UUIDs and bare digit runs do not fit,
+        # nor does the tail of a longer digit-group run (an account number).
         "phone",
         re.compile(
-            r"(?<![\w+.-])(?:"
+            r"(?<![\w+.-])(?<!\d[ .-])(?:"
             r"\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,4}\)?)(?:[ .-]?\d{2,4}){1,5}"
             r"|\([2-9]\d{2}\)\s?\d{3}[-. ]\d{4}"
             r"|[2-9]\d{2}(?P<sep>[-. ])\d{3}(?P=sep)\d{4}"
@@ -196,6 +223,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         ),
         validate=_phone_ok,
         credential=False,
+        needles=_DIGITS,
     ),
 )
 
@@ -213,6 +241,8 @@ def find_all(text: str, detectors: Sequence[Detector]) -> list[tuple[int, int, s
         return []
     found: list[tuple[int, int, int, str]] = []
     for priority, detector in enumerate(detectors):
+        if detector.needles and not any(n in text for n in detector.needles):
+            continue
         for start, end in detector.find(text):
             if end > start:
                 found.append((start, -(end - start), priority, detector.kind))

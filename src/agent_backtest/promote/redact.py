@@ -28,7 +28,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_backtest.errors import ConfigError, Location
-from agent_backtest.promote.detectors import BUILTIN_DETECTORS, BUILTIN_KINDS, Detector, find_all
+from agent_backtest.promote.detectors import (
+    BUILTIN_DETECTORS,
+    BUILTIN_KINDS,
+    PLACEHOLDER_RE,
+    Detector,
+    find_all,
+)
 from agent_backtest.promote.jsonpath import Step, parse_path, replace_at
 from agent_backtest.trace.writers import atomic_writer
 
@@ -36,6 +42,8 @@ POLICY_VERSION = "builtin@1"
 KEY_FILE = ".redaction-key"
 KEY_ENV = "BACKTEST_REDACTION_KEY"
 
+# Shorter found values are not swept elsewhere: "pwd: abc" must not turn every "abc" into a placeholder.
+_MIN_REPEAT = 8
 _KIND_NAME = re.compile(r"^[a-z0-9_.-]+$")
 
 # String values under these keys are credentials whatever they look like
@@ -141,6 +149,9 @@ class RedactionReport:
     """How many values were replaced, per kind."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    # value -> kind of everything replaced during one ``redact`` call; emptied at its end
+    # so no raw secret outlives the call.
+    found: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> int:
@@ -198,6 +209,7 @@ class Redactor:
             parts.append(text[cursor:start])
             parts.append(self.placeholder(kind, text[start:end]))
             report.counts[kind] += 1
+            report.found.setdefault(text[start:end], kind)
             cursor = end
         parts.append(text[cursor:])
         return "".join(parts)
@@ -210,7 +222,41 @@ class Redactor:
         copied = orjson.loads(orjson.dumps(value)) if self._paths else value
         for name, steps in self._paths:
             replace_at(copied, steps, functools.partial(self._replace_whole, name, report=report))
-        return self._walk(copied, None, report), report
+        redacted = self._walk(copied, None, report)
+        # Second pass: a value found once (an AWS secret next to its name, a token after
+        # "Bearer", a JSON-path field) is replaced wherever else it appears, even where
+        # nothing around it gives it away.
+        repeated = {v: k for v, k in report.found.items() if len(v.strip()) >= _MIN_REPEAT}
+        report.found.clear()
+        if repeated:
+            pattern = re.compile(
+                "|".join(re.escape(v) for v in sorted(repeated, key=len, reverse=True))
+            )
+            redacted = self._sweep(redacted, pattern, repeated, report)
+        return redacted, report
+
+    def _sweep(
+        self, value: Any, pattern: re.Pattern[str], kinds: dict[str, str], report: RedactionReport
+    ) -> Any:
+        if isinstance(value, str):
+            if not pattern.search(value):
+                return value
+            # Placeholders are kept whole: a short value must not be replaced inside one.
+            pieces = PLACEHOLDER_RE.split(value)
+            holders = PLACEHOLDER_RE.findall(value)
+
+            def swap(match: re.Match[str]) -> str:
+                kind = kinds[match.group(0)]
+                report.counts[kind] += 1
+                return self.placeholder(kind, match.group(0))
+
+            out = [pattern.sub(swap, piece) for piece in pieces]
+            return "".join(p + (holders[i] if i < len(holders) else "") for i, p in enumerate(out))
+        if isinstance(value, dict):
+            return {k: self._sweep(v, pattern, kinds, report) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._sweep(v, pattern, kinds, report) for v in value]
+        return value
 
     def _replace_whole(self, kind: str, found: Any, *, report: RedactionReport) -> str:
         report.counts[kind] += 1
@@ -219,6 +265,7 @@ class Redactor:
             if isinstance(found, str)
             else orjson.dumps(found, option=orjson.OPT_SORT_KEYS).decode()
         )
+        report.found.setdefault(text, kind)
         return self.placeholder(kind, text)
 
     def _walk(self, value: Any, key: str | None, report: RedactionReport) -> Any:
@@ -232,6 +279,7 @@ class Redactor:
                 and not _is_placeholder(value)
             ):
                 report.counts["credential_field"] += 1
+                report.found.setdefault(value, "credential_field")
                 return self.placeholder("credential_field", value)
             return redacted
         if isinstance(value, dict):
