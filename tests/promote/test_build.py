@@ -7,7 +7,7 @@ from agent_backtest.promote.build import RejectedError, build_case, case_input, 
 from agent_backtest.promote.modes import LabelMap
 from agent_backtest.promote.redact import Redactor
 from agent_backtest.trace.model import Span, SpanKind, SpanStatus, StatusCode, ToolCall, Trace
-from promote.factory import T0, make_trace
+from tests.promote.factory import T0, make_trace
 
 REDACTOR = Redactor(b"test-key")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from agent_backtest.promote.detectors import BUILTIN_DETECTORS, find_all, iban_ok, luhn_ok
-from promote.seeded import SEEDS, Seed, planted
+from tests.promote.seeded import SEEDS, Seed, planted
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"{s.kind}:{s.secret[:12]}")

@@ -15,8 +15,8 @@ from agent_backtest.promote.promote import Status, promote
 from agent_backtest.promote.scan import scan_paths
 from agent_backtest.promote.select import Selection
 from agent_backtest.trace.model import Annotation, AnnotationTarget
-from promote.factory import make_trace, write_traces
-from promote.seeded import SEEDS, Seed, planted
+from tests.promote.factory import make_trace, write_traces
+from tests.promote.seeded import SEEDS, Seed, planted
 
 
 def _all_text(root: Path) -> str:
@@ -29,7 +29,7 @@ def _forms(secret: str) -> set[str]:
     """The secret and the spellings a writer could turn it into (YAML folding, no separators)."""
     forms = {secret, secret.replace("\n", "\\n")}
     forms.update(line for line in secret.splitlines() if len(line) > 20)
-    if (any(ch.isdigit() for ch in secret) and " " in secret) or "-" in secret[4:]:
+    if any(ch.isdigit() for ch in secret) and (" " in secret or "-" in secret[4:]):
         forms.add(secret.replace(" ", "").replace("-", ""))
     return forms
 

@@ -11,7 +11,7 @@ from agent_backtest.promote.select import (
     parse_time,
 )
 from agent_backtest.trace.model import Annotation, AnnotationTarget, Trace
-from promote.factory import T0, make_trace
+from tests.promote.factory import T0, make_trace
 
 DAY = 86_400 * 10**9
 
