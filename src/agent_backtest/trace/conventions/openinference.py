@@ -1,0 +1,209 @@
+"""OpenInference (Arize Phoenix) attributes: the highest-priority convention.
+
+Keys follow ``Arize-ai/openinference`` ``spec/semantic_conventions.md``:
+flattened lists such as ``llm.input_messages.{i}.message.role``, token counts
+under ``llm.token_count.*`` and cost under ``llm.cost.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent_backtest.trace.conventions.construct import build
+from agent_backtest.trace.conventions.facts import Facts, KeyIndex
+from agent_backtest.trace.conventions.messages import make_tool_call, parse_input, parse_output
+from agent_backtest.trace.conventions.values import as_float, as_int, as_str, loads
+from agent_backtest.trace.model import Message, SpanKind, ToolCallRequest
+
+SPAN_KINDS: dict[str, SpanKind] = {k.value: k for k in SpanKind}
+SPAN_KINDS["PROMPT"] = SpanKind.CHAIN  # rendering a template is a step, not a model call
+
+_CONTENTS = len("message.contents.")
+_TOOL_CALLS = len("message.tool_calls.")
+
+
+def kind_of(attrs: dict[str, Any]) -> SpanKind | None:
+    value = attrs.get("openinference.span.kind")
+    return SPAN_KINDS.get(str(value).upper()) if value else None
+
+
+def decode(attrs: dict[str, Any], ki: KeyIndex, f: Facts) -> None:
+    get = attrs.get
+    value_in = get("input.value")
+    value_out = get("output.value")
+    if f.input is None:
+        f.input = value_in
+    if f.output is None:
+        f.output = value_out
+    if f.session_id is None:
+        f.session_id = as_str(get("session.id"))
+    if f.agent_name is None:
+        f.agent_name = as_str(get("agent.name"))
+    if ki.has_llm and f.wants_llm:
+        _llm(attrs, ki, f)
+    if f.kind is SpanKind.LLM:
+        _messages_from_values(attrs, f, value_in, value_out)
+    if f.wants_tool:
+        _tool(attrs, f, value_in, value_out)
+
+
+def _llm(attrs: dict[str, Any], ki: KeyIndex, f: Facts) -> None:
+    get = attrs.get
+    if f.model is None:
+        f.model = as_str(
+            get("llm.model_name") or get("llm.response.model_name") or get("llm.request.model_name")
+        )
+    if f.provider is None:
+        f.provider = as_str(get("llm.provider") or get("llm.system"))
+    if f.invocation_parameters is None:
+        params = loads(get("llm.invocation_parameters"))
+        if isinstance(params, dict):
+            f.invocation_parameters = params
+    if f.input_tokens is None:
+        f.input_tokens = as_int(get("llm.token_count.prompt"))
+    if f.output_tokens is None:
+        f.output_tokens = as_int(get("llm.token_count.completion"))
+    if f.total_tokens is None:
+        f.total_tokens = as_int(get("llm.token_count.total"))
+    if f.cache_read is None:
+        f.cache_read = as_int(get("llm.token_count.prompt_details.cache_read"))
+    if f.cache_write is None:
+        f.cache_write = as_int(get("llm.token_count.prompt_details.cache_write"))
+    if f.cost is None:
+        f.cost = as_float(get("llm.cost.total"))
+        if f.cost is None:
+            prompt, completion = (
+                as_float(get("llm.cost.prompt")),
+                as_float(get("llm.cost.completion")),
+            )
+            if prompt is not None or completion is not None:
+                f.cost = (prompt or 0.0) + (completion or 0.0)
+    if f.finish_reasons is None and (reason := get("llm.finish_reason")):
+        f.finish_reasons = [str(reason).lower()]
+    if f.input_messages is None and ki.oi_input is not None:
+        f.input_messages = [_message(g) for g in ki.oi_input]
+    if f.output_messages is None and ki.oi_output is not None:
+        f.output_messages = [_message(g) for g in ki.oi_output]
+    if f.input_messages is None and (prompts := _prompts(attrs)):
+        f.input_messages = prompts
+
+
+def _message(flat: dict[str, Any]) -> Message:
+    """One ``llm.*_messages.{i}`` group (keys relative to the index) -> ``Message``."""
+    role = flat.get("message.role")
+    content = flat.get("message.content")
+    call_id = flat.get("message.tool_call_id")
+    name = flat.get("message.name")
+    plain = (role is not None) + (content is not None) + (call_id is not None) + (name is not None)
+    tool_calls: list[ToolCallRequest] = []
+    if plain < len(flat):  # contents or tool calls: the slower walk, only when present
+        content, tool_calls = _structured(flat, content)
+    return build(
+        Message,
+        role=str(role) if role else "user",
+        content=None if content is None else str(content),
+        tool_calls=tool_calls,
+        tool_call_id=None if call_id is None else str(call_id),
+        name=None if name is None else str(name),
+    )
+
+
+def _structured(flat: dict[str, Any], content: Any) -> tuple[Any, list[ToolCallRequest]]:
+    parts: dict[int, list[Any]] = {}
+    calls: dict[int, dict[str, Any]] = {}
+    for sub, value in flat.items():
+        if sub.startswith("message.contents."):
+            j, _, leaf = sub[_CONTENTS:].partition(".")
+            if j.isdigit():
+                part = parts.setdefault(int(j), [None, None])
+                if leaf == "message_content.text":
+                    part[1] = value
+                elif leaf == "message_content.type":
+                    part[0] = value
+        elif sub.startswith("message.tool_calls."):
+            j, _, leaf = sub[_TOOL_CALLS:].partition(".")
+            if j.isdigit():
+                calls.setdefault(int(j), {})[leaf] = value
+    if content is None and parts:
+        texts = [
+            str(text)
+            for typ, text in (parts[j] for j in sorted(parts))
+            if text is not None and typ in (None, "text")
+        ]
+        content = "".join(texts) if texts else None
+    tool_calls = [
+        make_tool_call(
+            c.get("tool_call.id"),
+            c.get("tool_call.function.name"),
+            c.get("tool_call.function.arguments"),
+        )
+        for c in (calls[j] for j in sorted(calls))
+    ]
+    if not tool_calls and (legacy := flat.get("message.function_call_name")):
+        tool_calls.append(
+            make_tool_call(None, legacy, flat.get("message.function_call_arguments_json"))
+        )
+    return content, tool_calls
+
+
+def _prompts(attrs: dict[str, Any]) -> list[Message]:
+    """Legacy completions API: ``llm.prompts.{i}.prompt.text`` (rarely more than one)."""
+    out: list[Message] = []
+    i = 0
+    while (text := attrs.get(f"llm.prompts.{i}.prompt.text")) is not None:
+        out.append(
+            build(
+                Message, role="user", content=str(text), tool_calls=[], tool_call_id=None, name=None
+            )
+        )
+        i += 1
+    return out
+
+
+def _messages_from_values(attrs: dict[str, Any], f: Facts, value_in: Any, value_out: Any) -> None:
+    """``input.value``/``output.value`` as request/response bodies, when nothing finer was given.
+
+    Parsed only when needed, because on large spans these are the biggest values.
+    """
+    if f.input_messages is None and value_in is not None:
+        messages = parse_input(value_in)
+        if not messages and isinstance(value_in, str) and _is_text(attrs, "input", value_in):
+            messages = [_plain("user", value_in)]
+        f.input_messages = messages or None
+    if value_out is not None and (f.output_messages is None or f.finish_reasons is None):
+        if _is_text(attrs, "output", value_out):
+            messages, reasons = [_plain("assistant", str(value_out))], list[str]()
+        else:
+            messages, reasons = parse_output(value_out)
+        if f.output_messages is None:
+            f.output_messages = messages or None
+        if f.finish_reasons is None:
+            f.finish_reasons = reasons or None
+
+
+def _is_text(attrs: dict[str, Any], side: str, value: Any) -> bool:
+    mime = attrs.get(f"{side}.mime_type")
+    if mime is not None:
+        return bool(mime != "application/json")
+    return isinstance(value, str) and value.lstrip()[:1] not in ("{", "[")
+
+
+def _plain(role: str, text: str) -> Message:
+    return build(Message, role=role, content=text, tool_calls=[], tool_call_id=None, name=None)
+
+
+def _tool(attrs: dict[str, Any], f: Facts, value_in: Any, value_out: Any) -> None:
+    get = attrs.get
+    if f.tool_name is None:
+        f.tool_name = as_str(get("tool.name") or get("tool_call.function.name"))
+    if f.tool_call_id is None:
+        f.tool_call_id = as_str(get("tool_call.id") or get("tool.id"))
+    if f.tool_arguments is None:
+        # tool.parameters is the tool's parameter *schema* per the spec, not the
+        # call's arguments, so only the call's own arguments or its input count.
+        raw = get("tool_call.function.arguments")
+        if raw is None and f.kind is SpanKind.TOOL:
+            raw = value_in
+        f.tool_arguments = raw
+    if f.tool_result is None and f.kind is SpanKind.TOOL and value_out is not None:
+        f.tool_result = value_out
