@@ -61,8 +61,9 @@ def _line(outcome: Outcome, result: PromoteResult) -> str:
 
 
 def _summary(result: PromoteResult) -> str:
+    names = {Status.WRITTEN: "to write", Status.UPDATED: "to update"} if result.dry_run else {}
     parts = [
-        f"{result.count(status)} {status.value}"
+        f"{result.count(status)} {names.get(status, status.value)}"
         for status in Status
         if result.count(status) or status in (Status.WRITTEN, Status.DUPLICATE, Status.REJECTED)
     ]
