@@ -161,3 +161,17 @@ def test_string_numbers_and_json_list_finish_reasons() -> None:
     assert llm is not None
     assert llm.usage.input == 12
     assert llm.finish_reasons == ["stop"]
+
+
+def test_any_agent_json_null_tool_result() -> None:
+    tool = decode(
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "write_file",
+            "gen_ai.tool.args": '{"text": "2025"}',
+            "gen_ai.output": "null",
+            "gen_ai.output.type": "json",
+        }
+    ).span.tool
+    assert tool is not None
+    assert tool.result is None

@@ -103,10 +103,19 @@ def _any_agent(attrs: dict[str, Any], f: Facts) -> None:
     if f.kind is SpanKind.TOOL:
         if f.tool_arguments is None:
             f.tool_arguments = get("gen_ai.tool.args")
-        if f.tool_result is None:
-            f.tool_result = output
+        if f.tool_result is None and output is not None:
+            f.tool_result = _typed_output(output, get("gen_ai.output.type"))
     elif f.kind is SpanKind.LLM and output is not None and f.output_messages is None:
         f.output_messages = [_any_agent_output(output, get("gen_ai.output.type"))]
+
+
+def _typed_output(output: Any, output_type: Any) -> Any:
+    """any-agent says when ``gen_ai.output`` is JSON, so scalars such as ``null`` parse too."""
+    if output_type == "json" and isinstance(output, str):
+        parsed = loads(output)
+        if parsed is not None or output.strip() == "null":
+            return parsed
+    return output
 
 
 def _any_agent_output(output: Any, output_type: Any) -> Message:
