@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.openai_server import OpenAIServer
-from tests.support.traces import agent_trace
 
 from agent_backtest.cli.main import cli
 from agent_backtest.trace.writers import write_normalized_jsonl
+from tests.support.openai_server import OpenAIServer
+from tests.support.traces import agent_trace
 
 JUDGE_YAML = """\
 id: helpful

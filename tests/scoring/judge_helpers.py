@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.openai_server import OpenAIServer
-
 from agent_backtest.scoring.judge import LLMJudge
 from agent_backtest.scoring.judge_client import JudgeConfig, JudgeRuntime, RetryPolicy
 from agent_backtest.scoring.judge_definition import JudgeDefinition, judge_from_mapping
+from tests.support.openai_server import OpenAIServer
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, timeout=0.5)
 

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.scoring.judge_helpers import judge
-from tests.support.openai_server import OpenAIServer, Reply
-from tests.support.traces import agent_trace
 
 from agent_backtest.scoring.judge_client import Price, RetryPolicy
 from agent_backtest.scoring.verdict import Outcome
+from tests.scoring.judge_helpers import judge
+from tests.support.openai_server import OpenAIServer, Reply
+from tests.support.traces import agent_trace
 
 YES = json.dumps({"label": "yes", "reason": "refund issued"})
 NO = json.dumps({"label": "no", "reason": "no refund"})

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.scoring.judge_helpers import HELPFUL, definition
 
 from agent_backtest.errors import ConfigError
 from agent_backtest.scoring.judge_definition import load_judge_file, load_judges
+from tests.scoring.judge_helpers import HELPFUL, definition
 
 GOOD = """\
 id: task_outcome

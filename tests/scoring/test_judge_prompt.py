@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.traces import agent_trace
 
 from agent_backtest.scoring.prompt import elide, render, trace_fields
 from agent_backtest.trace.model import Span, SpanKind, ToolCall, Trace
+from tests.support.traces import agent_trace
 
 
 @pytest.mark.parametrize("limit", [40, 41, 100])

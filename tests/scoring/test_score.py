@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.scoring.judge_helpers import runtime
-from tests.support.openai_server import OpenAIServer, Reply
-from tests.support.traces import agent_trace
 
 from agent_backtest.errors import ConfigError
 from agent_backtest.scoring.score import format_distribution, sampled, score_traces
 from agent_backtest.trace.api import TraceStream
+from tests.scoring.judge_helpers import runtime
+from tests.support.openai_server import OpenAIServer, Reply
+from tests.support.traces import agent_trace
 
 JUDGE_YAML = """\
 id: helpful

@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+
 from tests.support.openai_server import OpenAIServer, Reply
 
 
