@@ -22,7 +22,12 @@ from agent_backtest.trace.writers import write_normalized_jsonl
 
 
 def sample_trace() -> Trace:
-    call = ToolCallRequest(id="call_1", name="lookup_order", arguments_raw='{"order_id": "1843"}', arguments={"order_id": "1843"})
+    call = ToolCallRequest(
+        id="call_1",
+        name="lookup_order",
+        arguments_raw='{"order_id": "1843"}',
+        arguments={"order_id": "1843"},
+    )
     return Trace(
         trace_id="0af7651916cd43dd8448eb211c80319c",
         session_id="s-1",
@@ -30,18 +35,54 @@ def sample_trace() -> Trace:
         start_ns=1_760_000_000_000_000_001,
         end_ns=1_760_000_000_900_000_002,
         spans=[
-            Span(span_id="a" * 16, kind=SpanKind.AGENT, name="agent", start_ns=1_760_000_000_000_000_001, end_ns=1_760_000_000_900_000_002, input="where is 1843?"),
             Span(
-                span_id="b" * 16, parent_id="a" * 16, kind=SpanKind.LLM, name="chat", start_ns=1_760_000_000_100_000_000, end_ns=1_760_000_000_200_000_000,
-                llm=LLMCall(model="gpt-4o", input_messages=[Message(role="user", content="where is 1843?")],
-                            output_messages=[Message(role="assistant", tool_calls=[call])], tool_calls=[call],
-                            usage=TokenUsage(input=12, output=5, total=17), finish_reasons=["tool_calls"], cost=0.0001),
+                span_id="a" * 16,
+                kind=SpanKind.AGENT,
+                name="agent",
+                start_ns=1_760_000_000_000_000_001,
+                end_ns=1_760_000_000_900_000_002,
+                input="where is 1843?",
+            ),
+            Span(
+                span_id="b" * 16,
+                parent_id="a" * 16,
+                kind=SpanKind.LLM,
+                name="chat",
+                start_ns=1_760_000_000_100_000_000,
+                end_ns=1_760_000_000_200_000_000,
+                llm=LLMCall(
+                    model="gpt-4o",
+                    input_messages=[Message(role="user", content="where is 1843?")],
+                    output_messages=[Message(role="assistant", tool_calls=[call])],
+                    tool_calls=[call],
+                    usage=TokenUsage(input=12, output=5, total=17),
+                    finish_reasons=["tool_calls"],
+                    cost=0.0001,
+                ),
                 attributes={"llm.model_name": "gpt-4o", "big": 2**63 - 1},
             ),
-            Span(span_id="c" * 16, parent_id="a" * 16, kind=SpanKind.TOOL, name="lookup_order", start_ns=1_760_000_000_300_000_000, end_ns=1_760_000_000_400_000_000,
-                 tool=ToolCall(name="lookup_order", call_id="call_1", arguments={"order_id": "1843"}, result={"status": "shipped"})),
+            Span(
+                span_id="c" * 16,
+                parent_id="a" * 16,
+                kind=SpanKind.TOOL,
+                name="lookup_order",
+                start_ns=1_760_000_000_300_000_000,
+                end_ns=1_760_000_000_400_000_000,
+                tool=ToolCall(
+                    name="lookup_order",
+                    call_id="call_1",
+                    arguments={"order_id": "1843"},
+                    result={"status": "shipped"},
+                ),
+            ),
         ],
-        annotations=[Annotation(target=AnnotationTarget(trace_id="0af7651916cd43dd8448eb211c80319c"), name="failure_mode", label="step_repetition")],
+        annotations=[
+            Annotation(
+                target=AnnotationTarget(trace_id="0af7651916cd43dd8448eb211c80319c"),
+                name="failure_mode",
+                label="step_repetition",
+            )
+        ],
     )
 
 
@@ -68,3 +109,20 @@ def test_normalized_line_with_unknown_field_names_file_line_and_field(tmp_path: 
     assert f"{path}:2" in message
     assert "sesion_id" in message
     assert len(read_traces(path, skip_invalid=True)) == 1
+
+
+def test_sidecar_labels_attach_to_normalized_traces(tmp_path: Path) -> None:
+    traces = tmp_path / "traces.jsonl"
+    trace = sample_trace()
+    trace.annotations = []
+    write_normalized_jsonl([trace], traces)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        '{"trace_id": "0af7651916cd43dd8448eb211c80319c", "name": "failure_mode", "label": "step_repetition", "annotator": "ana"}\n'
+        '{"trace_id": "0af7651916cd43dd8448eb211c80319c", "span_id": "cccccccccccccccc", "name": "correct", "score": 0}\n'
+    )
+    (again,) = read_traces([traces, labels])
+    assert [(a.name, a.label, a.target.span_id) for a in again.annotations] == [
+        ("failure_mode", "step_repetition", None),
+        ("correct", None, "cccccccccccccccc"),
+    ]

@@ -78,7 +78,7 @@ class TraceStream:
                 report.annotations += 1
                 assembler.add_annotation(item.annotation)
             if item.trace is not None:
-                yield from self._pass_through(report, item.trace)
+                yield from self._pass_through(report, assembler.attach_pending(item.trace))
             raw = item.span
             if raw is None:
                 continue

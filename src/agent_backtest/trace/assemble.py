@@ -134,7 +134,17 @@ class Assembler:
         trace.session_id = current.session_id
         trace.agent_name = current.agent_name
         trace.agent_id = current.agent_id
-        annotations = current.annotations + self._pending.pop(trace_id, [])
+        trace.annotations = current.annotations
+        return self.attach_pending(trace)
+
+    def attach_pending(self, trace: Trace) -> Trace:
+        """Give a whole trace the parked annotations that name it, its spans or its session.
+
+        Used for flushed traces and for traces that arrive already assembled
+        (our normalized JSONL), so sidecar labels attach to both alike.
+        """
+        trace_id = trace.trace_id
+        annotations = list(trace.annotations) + self._pending.pop(trace_id, [])
         for span in trace.spans:
             annotations.extend(self._pending.pop(f"span:{span.span_id}", []))
         for annotation in annotations:
