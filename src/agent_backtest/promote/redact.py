@@ -44,6 +44,8 @@ KEY_ENV = "BACKTEST_REDACTION_KEY"
 
 # Shorter found values are not swept elsewhere: "pwd: abc" must not turn every "abc" into a placeholder.
 _MIN_REPEAT = 8
+_CACHE_MAX_TEXT = 2048
+_CACHE_MAX_ENTRIES = 20_000
 _KIND_NAME = re.compile(r"^[a-z0-9_.-]+$")
 
 # String values under these keys are credentials whatever they look like
@@ -184,7 +186,7 @@ class Redactor:
         self._paths: list[tuple[str, list[Step]]] = [
             (rule.name, parse_path(rule.path)) for rule in self.rules.paths
         ]
-        self._cache: dict[str, str] = {}
+        self._matches: dict[str, list[tuple[int, int, str]]] = {}
 
     @property
     def policy_version(self) -> str:
@@ -200,7 +202,15 @@ class Redactor:
         return f"<redacted:{kind}:{digest}>"
 
     def redact_text(self, text: str, report: RedactionReport) -> str:
-        matches = find_all(text, self.detectors)
+        matches = self._matches.get(text)
+        if matches is None:
+            matches = find_all(text, self.detectors)
+            # System prompts, tool names and common results repeat across every
+            # trace of a run; remembering short strings' matches saves most regex work.
+            if len(text) <= _CACHE_MAX_TEXT:
+                if len(self._matches) >= _CACHE_MAX_ENTRIES:
+                    self._matches.clear()
+                self._matches[text] = matches
         if not matches:
             return text
         parts: list[str] = []
