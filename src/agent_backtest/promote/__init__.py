@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent_backtest.promote.build import RejectedError, build_case
 from agent_backtest.promote.fingerprint import fingerprint
-from agent_backtest.promote.modes import BUILTIN_FAILURE_MODES, LabelMap, known_failure_modes
+from agent_backtest.promote.modes import LabelMap, known_failure_modes
 from agent_backtest.promote.promote import (
     Outcome,
     PromoteResult,
@@ -24,7 +24,6 @@ from agent_backtest.promote.scan import Finding, ScanResult, scan_paths, scan_te
 from agent_backtest.promote.select import AnnotationFilter, ScoreBelow, Selection
 
 __all__ = [
-    "BUILTIN_FAILURE_MODES",
     "POLICY_VERSION",
     "AnnotationFilter",
     "Finding",

@@ -9,59 +9,20 @@ failure mode with a positive label ("true", "detected", ...) names that mode.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent_backtest.errors import ConfigError
+from agent_backtest.taxonomy import failure_mode_keys
 from agent_backtest.trace.model import Annotation
-
-# Kept here so promote works before (or without) the taxonomy package; when
-# ``agent_backtest.taxonomy`` exposes its keys, they are used instead.
-BUILTIN_FAILURE_MODES: tuple[str, ...] = (
-    "step_repetition",
-    "context_overflow",
-    "hallucinated_tool_input",
-    "cascading_retries",
-    "silent_tool_failure",
-    "truncation",
-    "cost_blowup",
-    "latency_budget",
-    "tool_error_rate",
-    "wrong_final_answer",
-    # MAST (Cemri et al., 2025), 14 modes; step_repetition is shared with the list above.
-    "disobey_task_specification",
-    "disobey_role_specification",
-    "loss_of_conversation_history",
-    "unaware_of_termination_conditions",
-    "conversation_reset",
-    "fail_to_ask_for_clarification",
-    "task_derailment",
-    "information_withholding",
-    "ignored_other_agent_input",
-    "reasoning_action_mismatch",
-    "premature_termination",
-    "no_or_incomplete_verification",
-    "incorrect_verification",
-)
 
 _POSITIVE = frozenset({"true", "yes", "1", "detected", "present", "fail", "failed", "failure"})
 
 
 def known_failure_modes() -> frozenset[str]:
-    """Taxonomy keys: from ``agent_backtest.taxonomy`` when it offers them, else the built-in list."""
-    keys = set(BUILTIN_FAILURE_MODES)
-    try:
-        taxonomy: Any = importlib.import_module("agent_backtest.taxonomy")
-    except ImportError:
-        return frozenset(keys)
-    for name in ("failure_mode_keys", "known_failure_modes"):
-        getter = getattr(taxonomy, name, None)
-        if callable(getter):
-            keys.update(str(k) for k in getter())
-            break
-    return frozenset(keys)
+    """Taxonomy keys (operational modes + the 14 MAST modes) from ``agent_backtest.taxonomy``."""
+    return frozenset(failure_mode_keys())
 
 
 @dataclass
