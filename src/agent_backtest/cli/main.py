@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from agent_backtest.cli.calibrate import calibrate_command
 from agent_backtest.cli.cases import cases
 from agent_backtest.cli.promote import promote_command
 from agent_backtest.cli.scan import scan_command
@@ -41,6 +42,7 @@ cli.add_command(cases)
 cli.add_command(schema)
 cli.add_command(export)
 cli.add_command(import_)
+cli.add_command(calibrate_command)
 
 
 def main() -> None:
