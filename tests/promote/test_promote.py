@@ -175,3 +175,18 @@ def test_killing_promote_mid_write_leaves_no_partial_case(tmp_path: Path) -> Non
     assert result.count(Status.WRITTEN) == len(traces) - len(complete)
     assert result.leftover_temp_files == sorted(leftovers)
     assert len(load_evalset(evalset).cases) == len(traces)
+
+
+def test_a_case_without_a_stored_fingerprint_is_fingerprinted_from_its_content(
+    tmp_path: Path,
+) -> None:
+    source = write_traces(tmp_path / "t.jsonl", make_trace())
+    evalset = tmp_path / "es"
+    promote([source], evalset, Selection())
+    (path,) = (evalset / "cases").glob("*.yaml")
+    text = path.read_text()
+    path.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("fingerprint:")) + "\n"
+    )
+    again = promote([source], evalset, Selection())
+    assert [(o.status, o.path) for o in again.outcomes] == [(Status.DUPLICATE, path)]
