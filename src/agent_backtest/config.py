@@ -28,6 +28,7 @@ class Settings(BaseModel):
     llm_mode: str = "replay"
     concurrency: int = 8
     repeat: int = 1
+    pass_rate: float | None = None  # with repeat > 1: the share of runs that must pass
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key_env: str = "OPENAI_API_KEY"

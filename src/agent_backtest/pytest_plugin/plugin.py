@@ -1,24 +1,68 @@
-"""The ``pytest11`` entry point: options only at import time; heavy imports are lazy."""
+"""The ``pytest11`` entry point: options and hooks only; everything heavy is imported lazily.
+
+Every pytest run in a project that has agent-backtest installed imports this
+module, so it must cost nothing when ``--agent-evals`` is not given: case
+collection, the runner, YAML and pydantic load inside the hooks that need them.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from agent_backtest.pytest_plugin.fixtures import backtest_case, replay
+from agent_backtest.pytest_plugin.options import MARKER, add_options, resolve
+
+__all__ = ["backtest_case", "replay"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("agent-evals", "agent-backtest: replay production failures")
-    group.addoption(
-        "--agent-evals",
-        action="store_true",
-        default=False,
-        help="collect every case under the evalsets folder and replay it against the candidate agent",
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(agent=, llm=, repeat=, pass_rate=): agent-backtest settings for this test "
+        "(beat ini and pyproject; lose to --agent-evals-* flags)",
     )
-    group.addoption(
-        "--agent-evals-agent",
-        default=None,
-        metavar="MODULE:CALLABLE",
-        help="the candidate agent entry point (overrides [tool.agent-backtest] agent)",
-    )
-    parser.addini(
-        "agent_evals_agent", "the candidate agent entry point, MODULE:CALLABLE", default=None
-    )
+    if not config.getoption("agent_evals"):
+        return
+    resolved = resolve(config)  # fail fast on a bad flag or ini value: a UsageError
+    _register_builtin_failure_modes(config)
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        # ``pytest --agent-evals`` with no paths runs the evalsets, not the ordinary tests.
+        folder = Path(config.rootpath, resolved.settings.evalsets)
+        if not folder.is_dir():
+            raise pytest.UsageError(
+                f"--agent-evals: no evalsets folder at {folder} "
+                "(create it with 'backtest promote', or set --agent-evals-evalsets / "
+                "agent_evals_evalsets / [tool.agent-backtest] evalsets)"
+            )
+        config.args = [str(folder)]
+
+
+def _register_builtin_failure_modes(config: pytest.Config) -> None:
+    from agent_backtest.pytest_plugin.collection import register_marker
+
+    try:
+        from agent_backtest.scoring.detectors import BUILTIN_DETECTORS
+    except ImportError:  # scoring is optional for collection; case files add their own
+        return
+    for detector in BUILTIN_DETECTORS.values():
+        if detector.failure_mode:
+            register_marker(config, detector.failure_mode)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if not parent.config.getoption("agent_evals"):
+        return None
+    if file_path.suffix not in (".yaml", ".yml") or file_path.parent.name != "cases":
+        return None
+    from agent_backtest.pytest_plugin.collection import CaseFile, evalset_root
+
+    if evalset_root(file_path) is None:
+        return None
+    case_file: CaseFile = CaseFile.from_parent(parent, path=file_path)
+    return case_file

@@ -94,7 +94,7 @@ class RunOptions:
         values: dict[str, Any] = {
             "llm_mode": mode,
             "repeat": max(1, int(settings.repeat)),
-            "pass_rate": getattr(settings, "pass_rate", None),
+            "pass_rate": settings.pass_rate,
             "traces_dir": Path(settings.traces_dir) if settings.traces_dir else None,
         }
         values.update(changes)
@@ -203,8 +203,10 @@ async def run_once(
         end_ns=start_ns + int(duration * 1e9),
         session_id=case.id,
     )
-    verdicts = [await asyncio.to_thread(classify, e.classifier, trace) for e in needs]
-    problems = [p for e, v in zip(needs, verdicts, strict=True) if (p := problem_of(e, v))]
+    # A run that errored is incomplete: verdicts on half a run would mislead.
+    run_needs = [] if error else needs
+    verdicts = [await asyncio.to_thread(classify, e.classifier, trace) for e in run_needs]
+    problems = [p for e, v in zip(run_needs, verdicts, strict=True) if (p := problem_of(e, v))]
     budgets = check_budgets(case, trace, duration)
     problems.extend(f"budget {b.name}: {b.reason}" for b in budgets if not b.passed)
     divergence = build_report(session.book)
