@@ -192,11 +192,6 @@ class Redactor:
     def policy_version(self) -> str:
         return self.rules.policy_version()
 
-    @property
-    def key_id(self) -> str:
-        """Names the key without revealing it, so cases redacted under different keys can be told apart."""
-        return hmac.new(self._key, b"agent-backtest key id", hashlib.sha256).hexdigest()[:8]
-
     def placeholder(self, kind: str, value: str) -> str:
         digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
         return f"<redacted:{kind}:{digest}>"
