@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,16 @@ def test_candidate_trace_round_trips_through_otlp_json(
     assert [m.role for m in llm.input_messages] == [m.role for m in original_llm.input_messages]
     assert llm.usage == original_llm.usage
     assert read.metrics.tool_calls == original.metrics.tool_calls == 4
+
+
+def test_sync_agents_run_concurrently_up_to_the_limit(recorded: EvalSet, offline: Path) -> None:
+    jobs = [CaseJob(c, recorded.config, recorded.root, f"{AGENT}:nap") for c in recorded.cases]
+    options = RunOptions(repeat=2, fail_on_extra_calls=False)
+    started = time.perf_counter()
+    results = asyncio.run(run_cases(jobs, options, concurrency=6))
+    elapsed = time.perf_counter() - started
+    assert [r.runs[0].output for r in results] == ["rested"] * 3
+    assert elapsed < 1.0  # 6 runs x 0.3 s would take 1.8 s one at a time
+    started = time.perf_counter()
+    asyncio.run(run_cases(jobs[:1], options, concurrency=1))
+    assert time.perf_counter() - started >= 0.6  # the limit holds: 2 runs, one at a time
