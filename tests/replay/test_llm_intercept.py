@@ -8,12 +8,18 @@ from typing import Any
 import httpx
 import pytest
 from openai import AsyncOpenAI, OpenAI
-from tests.support.openai_server import OpenAIServer, Reply
 
 from agent_backtest.replay.http_intercept import LLMReplay, NetworkBlocked, install
-from agent_backtest.replay.llm_cassette import CassetteStore, LLMReplayMissError
+from agent_backtest.replay.llm_cassette import (
+    CassetteStore,
+    Interaction,
+    LLMReplayMissError,
+    key_material,
+    request_key,
+)
 from agent_backtest.replay.session import ReplaySession, replaying
 from agent_backtest.trace.model import SpanKind
+from tests.support.openai_server import OpenAIServer, Reply
 
 TOOL_CALL = [
     {
@@ -77,15 +83,28 @@ def test_record_then_replay_sync_without_touching_the_server(
 
 
 def test_stream_chunk_boundaries_are_kept(tmp_path: Path, server: OpenAIServer) -> None:
-    server.script(Reply(content="one two three"))
-    with replaying(_session(tmp_path, "record", server)):
-        _sync_call(server, stream=True)
-    (path,) = (tmp_path / "llm").glob("*/*.json")
-    import orjson
-
-    chunks = orjson.loads(path.read_bytes())["chunks"]
-    assert len(chunks) >= 2  # stored as received, not re-split into one blob
-    assert "".join(chunks).rstrip().endswith("data: [DONE]")
+    """Replay hands the client exactly the recorded chunks, boundaries included."""
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True}
+    event = '{"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}'
+    chunks = (
+        f"data: {event % 'one'}\n\n".encode(),
+        f"data: {event % ' two'}\n\ndata: {event % ' three'}\n\n".encode(),  # two events in one read
+        b"data: [DONE]\n\n",
+    )
+    store = CassetteStore(tmp_path / "llm")
+    store.put(Interaction(request_key(body, 0), key_material(body, 0), 200, None, chunks))
+    seen: list[bytes] = []
+    with (
+        replaying(_session(tmp_path, "replay", server)) as session,
+        httpx.Client() as client,
+        client.stream("POST", f"{server.base_url}/chat/completions", json=body) as response,
+    ):
+        seen.extend(response.iter_raw())
+    assert tuple(seen) == chunks
+    assert server.completion_requests == []
+    (span,) = session.spans
+    assert span.llm is not None
+    assert span.llm.output_messages[0].content == "one two three"
 
 
 def test_async_client_records_tool_calls_and_usage(tmp_path: Path, server: OpenAIServer) -> None:
