@@ -15,13 +15,17 @@ def _pyproject(tmp_path: Path, body: str) -> Path:
 
 
 def test_precedence_is_flag_then_env_then_pyproject_then_default(tmp_path: Path) -> None:
-    path = _pyproject(tmp_path, '[tool.agent-backtest]\nagent = "from_pyproject:run"\nconcurrency = 4\n')
+    path = _pyproject(
+        tmp_path, '[tool.agent-backtest]\nagent = "from_pyproject:run"\nconcurrency = 4\n'
+    )
     assert load_settings(pyproject=path, environ={}).agent == "from_pyproject:run"
     assert load_settings(pyproject=path, environ={}).repeat == 1  # default
     env = {"BACKTEST_AGENT": "from_env:run", "BACKTEST_CONCURRENCY": "3"}
     from_env = load_settings(pyproject=path, environ=env)
     assert (from_env.agent, from_env.concurrency) == ("from_env:run", 3)
-    flagged = load_settings({"agent": "from_flag:run", "concurrency": None}, pyproject=path, environ=env)
+    flagged = load_settings(
+        {"agent": "from_flag:run", "concurrency": None}, pyproject=path, environ=env
+    )
     assert (flagged.agent, flagged.concurrency) == ("from_flag:run", 3)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from tests.scoring.traces import TraceBuilder
 
 from agent_backtest.scoring.detectors import CostBlowup, LatencyBudget
 from agent_backtest.scoring.verdict import Outcome
+from tests.scoring.traces import TraceBuilder
 
 SECOND = 1_000_000_000
 

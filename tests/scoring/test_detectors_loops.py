@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from tests.scoring.traces import TraceBuilder
 
 from agent_backtest.scoring.detectors import (
     CascadingRetries,
@@ -13,6 +12,7 @@ from agent_backtest.scoring.detectors import (
     Truncation,
 )
 from agent_backtest.scoring.verdict import Outcome
+from tests.scoring.traces import TraceBuilder
 
 
 def looping_agent(times: int, *, vary: bool = False) -> tuple[TraceBuilder, list[str]]:

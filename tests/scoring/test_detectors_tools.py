@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scoring.traces import TraceBuilder
-
 from agent_backtest.scoring.detectors import (
     HallucinatedToolInput,
     SilentToolFailure,
@@ -13,6 +11,7 @@ from agent_backtest.scoring.detectors import (
 )
 from agent_backtest.scoring.detectors.schema_check import schema_errors
 from agent_backtest.scoring.verdict import Outcome
+from tests.scoring.traces import TraceBuilder
 
 REFUND_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.scoring.traces import TraceBuilder
 
 from agent_backtest.errors import ConfigError, JudgeError
 from agent_backtest.scoring.classify import classify_trace, verdicts_to_annotations
@@ -15,6 +14,7 @@ from agent_backtest.scoring.detectors import BUILTIN_DETECTORS, StepRepetition
 from agent_backtest.scoring.registry import ClassifierRegistry, classifier_names, get_classifier
 from agent_backtest.scoring.verdict import Classifier, Outcome, Verdict
 from agent_backtest.trace.model import AnnotatorKind, Trace
+from tests.scoring.traces import TraceBuilder
 
 BUILTINS = {
     "step_repetition",
