@@ -122,18 +122,18 @@ def stats(
     if as_json:
         click.echo(json.dumps({"traces": trace_count, **totals, "files": rows}, indent=2))
         return
-    header = f"{'file':<40} {'format':<14} {'traces':>7} {'spans':>7} {'llm':>6} {'tool':>6} {'errors':>6} {'annot.':>6}"
-    click.echo(header)
+    width = max(len("total"), *(len(str(row["path"])) for row in rows))
+    columns = ("traces", "spans", "llm_spans", "tool_spans", "error_spans", "annotations")
+    click.echo(
+        f"{'file':<{width}}  {'format':<19} {'traces':>6} {'spans':>7} {'llm':>6} {'tool':>6} {'errors':>6} {'annot.':>6}"
+    )
     for row in rows:
-        click.echo(
-            f"{str(row['path'])[-40:]:<40} {row['format']!s:<14} {row['traces']:>7} {row['spans']:>7} "
-            f"{row['llm_spans']:>6} {row['tool_spans']:>6} {row['error_spans']:>6} {row['annotations']:>6}"
-        )
+        numbers = " ".join(f"{row[c]:>{7 if c == 'spans' else 6}}" for c in columns)
+        click.echo(f"{row['path']!s:<{width}}  {row['format']!s:<19} {numbers}")
     if len(rows) > 1:
-        click.echo(
-            f"{'total':<40} {'':<14} {trace_count:>7} {totals['spans']:>7} {totals['llm_spans']:>6} "
-            f"{totals['tool_spans']:>6} {totals['error_spans']:>6} {totals['annotations']:>6}"
-        )
+        total = {"traces": trace_count, **totals}
+        numbers = " ".join(f"{total[c]:>{7 if c == 'spans' else 6}}" for c in columns)
+        click.echo(f"{'total':<{width}}  {'':<19} {numbers}")
 
 
 @traces.command()

@@ -180,16 +180,19 @@ def build_trace(trace_id: str, spans: list[Span], warnings: list[str]) -> Trace:
         by_id.setdefault(span.span_id, span)
     roots = [s for s in spans if s.parent_id is None]
     root = roots[0] if roots else None
+    orphans: list[str] = []
     for span in spans:
         if span.parent_id is not None and span.parent_id not in by_id:
             new_parent = root.span_id if root is not None and root is not span else None
-            warnings.append(
-                f"trace {trace_id}: span {span.span_id} ({span.name}) has missing parent "
-                f"{span.parent_id}; attached under {'the root' if new_parent else 'no parent'}"
-            )
+            orphans.append(f"span {span.span_id} ({span.name}) has missing parent {span.parent_id}")
             span.parent_id = new_parent
             if root is None:
                 root = span
+    if orphans:
+        # One line per trace: partial exports (Tempo, sampled collectors) can
+        # orphan dozens of spans, and a line each would bury everything else.
+        more = f" and {len(orphans) - 1} more spans with missing parents" if len(orphans) > 1 else ""
+        warnings.append(f"trace {trace_id}: {orphans[0]}{more}; attached under the root")
     _break_cycles(trace_id, spans, by_id, warnings)
     start = min((s.start_ns for s in spans), default=0)
     end = max((s.end_ns for s in spans), default=0)
