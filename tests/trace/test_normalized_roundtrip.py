@@ -126,3 +126,12 @@ def test_sidecar_labels_attach_to_normalized_traces(tmp_path: Path) -> None:
         ("failure_mode", "step_repetition", None),
         ("correct", None, "cccccccccccccccc"),
     ]
+
+
+def test_a_huge_first_trace_is_still_detected_and_files_are_not_private(tmp_path: Path) -> None:
+    trace = sample_trace()
+    trace.spans[2].tool.result = {"blob": "x" * 200_000}  # type: ignore[union-attr]
+    path = tmp_path / "big.jsonl"
+    write_normalized_jsonl([trace], path)
+    assert detect_format(path) == "normalized"
+    assert path.stat().st_mode & 0o044 == 0o044  # group/other may read, like any new file

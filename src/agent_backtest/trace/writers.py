@@ -16,6 +16,17 @@ from agent_backtest.trace.model import Trace
 TRACE_SCHEMA = "agent-backtest/trace@1"
 
 
+def _default_file_mode() -> int:
+    # mkstemp creates 0600 files; a case or trace file should get the mode any
+    # other file the user creates gets, so read the umask (set back at once).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 def trace_to_json_line(trace: Trace) -> bytes:
     body = trace.model_dump(mode="json", exclude_defaults=True)
     return orjson.dumps({"schema": TRACE_SCHEMA, **body}) + b"\n"
@@ -27,6 +38,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()

@@ -21,9 +21,11 @@ DESCRIPTION = "agent-backtest normalized JSONL (one trace per line, schema agent
 
 def sniff(head: Head) -> bool:
     first = head.first_value
-    return isinstance(first, dict) and str(first.get("schema", "")).startswith(
-        "agent-backtest/trace@"
-    )
+    if isinstance(first, dict):
+        return str(first.get("schema", "")).startswith("agent-backtest/trace@")
+    # A first line longer than the head cannot be parsed; our writer puts the
+    # schema key first, so its opening bytes are enough.
+    return head.raw.startswith(b'{"schema":"agent-backtest/trace@')
 
 
 def read(source: FileSource) -> Iterator[ReadItem]:
