@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from agent_backtest.trace.conventions.decode import DecodedSpan
 from agent_backtest.trace.model import (
@@ -57,6 +58,8 @@ class Assembler:
         self._flushed: set[str] = set()
         self._pending: dict[str, list[Annotation]] = {}
         self._session_used: dict[str, bool] = {}
+        self._last: str | None = None  # the trace of the previous span
+        self._check_at = 0  # the span count at which the oldest trace may be due
         self.warnings: list[str] = []
         self.late_spans = 0
         for annotation in annotations:
@@ -75,36 +78,59 @@ class Assembler:
         self._pending.setdefault(key, []).append(annotation)
         self._session_used.setdefault(key, False)
 
-    def add(self, trace_id: str, decoded: DecodedSpan) -> Iterator[Trace]:
-        """Add one span; yields traces flushed to keep memory bounded."""
+    def add(self, trace_id: str, decoded: DecodedSpan) -> Iterable[Trace]:
+        """Add one span; returns the traces flushed to keep memory bounded (usually none)."""
+        span = decoded.span
         if trace_id in self._flushed:
             self.late_spans += 1
             if self.late_spans <= 5:
                 self.warnings.append(
-                    f"span {decoded.span.span_id} of trace {trace_id} arrived after the trace "
+                    f"span {span.span_id} of trace {trace_id} arrived after the trace "
                     "was assembled; it is reported as a separate trace fragment"
                 )
-        current = self._open.pop(trace_id, None) or _OpenTrace(trace_id)
-        self._open[trace_id] = current  # re-insert: dict order is recency order
-        current.spans.append(decoded.span)
-        current.annotations.extend(decoded.annotations)
+        open_traces = self._open
+        current = open_traces.get(trace_id)
+        if current is None:
+            current = open_traces[trace_id] = _OpenTrace(trace_id)
+            self._last = trace_id
+        elif trace_id != self._last:  # the previous span's trace is already the most recent
+            del open_traces[trace_id]
+            open_traces[trace_id] = current  # re-insert: dict order is recency order
+            self._last = trace_id
+        current.spans.append(span)
+        if decoded.annotations:
+            current.annotations.extend(decoded.annotations)
         current.session_id = current.session_id or decoded.session_id
         current.agent_name = current.agent_name or decoded.agent_name
         current.agent_id = current.agent_id or decoded.agent_id
-        current.has_root = current.has_root or decoded.span.parent_id is None
+        if span.parent_id is None:
+            current.has_root = True
         self._seen += 1
         current.last_touch = self._seen
         self._buffered += 1
-        while len(self._open) > 1:
-            oldest = next(iter(self._open))
-            candidate = self._open[oldest]
+        # Only look at the oldest trace when it could be due (see _evict).
+        if self._buffered > self._max or self._seen >= self._check_at:
+            return self._evict()
+        return ()
+
+    def _evict(self) -> list[Trace]:
+        flushed: list[Trace] = []
+        open_traces = self._open
+        while len(open_traces) > 1:
+            oldest = next(iter(open_traces))
+            candidate = open_traces[oldest]
             idle = self._seen - candidate.last_touch
             # A trace whose root never shows up still closes, just later.
             patience = self._idle_window if candidate.has_root else 4 * self._idle_window
             if self._buffered > self._max or idle > patience:
-                yield self._flush(oldest)
+                flushed.append(self._flush(oldest))
             else:
                 break
+        # The oldest trace's last touch only grows and no trace is flushed before
+        # idle_window, so nothing can fall due before this span count.
+        first = next(iter(open_traces.values()), None)
+        self._check_at = first.last_touch + self._idle_window + 1 if first is not None else 0
+        return flushed
 
     def add_annotation(self, annotation: Annotation) -> None:
         target = annotation.target.trace_id
@@ -170,9 +196,12 @@ def group_by_session(traces: Iterable[Trace]) -> dict[str | None, list[Trace]]:
     return groups
 
 
+_by_time = attrgetter("start_ns", "end_ns")
+
+
 def build_trace(trace_id: str, spans: list[Span], warnings: list[str]) -> Trace:
     """Order spans, re-parent orphans under the root, break cycles."""
-    spans.sort(key=lambda s: (s.start_ns, s.end_ns))
+    spans.sort(key=_by_time)
     by_id: dict[str, Span] = {}
     for span in spans:
         if span.span_id in by_id:
@@ -191,7 +220,9 @@ def build_trace(trace_id: str, spans: list[Span], warnings: list[str]) -> Trace:
     if orphans:
         # One line per trace: partial exports (Tempo, sampled collectors) can
         # orphan dozens of spans, and a line each would bury everything else.
-        more = f" and {len(orphans) - 1} more spans with missing parents" if len(orphans) > 1 else ""
+        more = (
+            f" and {len(orphans) - 1} more spans with missing parents" if len(orphans) > 1 else ""
+        )
         warnings.append(f"trace {trace_id}: {orphans[0]}{more}; attached under the root")
     _break_cycles(trace_id, spans, by_id, warnings)
     start = min((s.start_ns for s in spans), default=0)
@@ -219,7 +250,22 @@ def _break_cycles(
     trace_id: str, spans: list[Span], by_id: dict[str, Span], warnings: list[str]
 ) -> None:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    for span in spans:
+    walk = spans
+    if len(by_id) == len(spans):
+        # Fast path: a span whose parent is already known to reach a root reaches
+        # one too. In start order that is nearly every span; only the rest are walked.
+        rooted: set[str] = set()
+        walk = []
+        for span in spans:
+            parent = span.parent_id
+            if parent is None or parent in rooted:
+                rooted.add(span.span_id)
+            else:
+                walk.append(span)
+        if not walk:
+            return
+        state = dict.fromkeys(rooted, 2)
+    for span in walk:
         path: list[Span] = []
         node: Span | None = span
         while node is not None and state.get(node.span_id) is None:

@@ -27,7 +27,14 @@ from agent_backtest.trace.conventions import (
     openllmetry,
     vendor,
 )
-from agent_backtest.trace.conventions.construct import build
+from agent_backtest.trace.conventions.construct import (
+    build,
+    build_llm_call,
+    build_span,
+    build_status,
+    build_tool_call,
+    build_usage,
+)
 from agent_backtest.trace.conventions.facts import Facts, KeyIndex, index_keys
 from agent_backtest.trace.conventions.messages import parse_arguments
 from agent_backtest.trace.conventions.values import dumps, loads_if_json
@@ -39,7 +46,6 @@ from agent_backtest.trace.model import (
     SpanKind,
     SpanStatus,
     StatusCode,
-    TokenUsage,
     ToolCall,
     ToolCallRequest,
 )
@@ -130,56 +136,49 @@ def _inferred_kind(raw: RawSpan, f: Facts) -> SpanKind:
 
 def _build(raw: RawSpan, ki: KeyIndex, f: Facts) -> DecodedSpan:
     status = _status(raw, f)
-    llm = _llm(f) if f.kind is SpanKind.LLM or raw.preset_llm is not None else None
-    tool = _tool(raw, f, status) if f.kind is SpanKind.TOOL or raw.preset_tool is not None else None
-    span = build(
-        Span,
-        span_id=raw.span_id,
-        parent_id=raw.parent_id,
-        kind=f.kind,
-        name=raw.name,
-        start_ns=raw.start_ns,
-        end_ns=raw.end_ns,
-        status=status,
-        input=f.input,
-        output=f.output,
-        llm=llm,
-        tool=tool,
-        attributes=raw.attributes,
-        events=[
-            build(SpanEvent, name=e.name, time_ns=e.time_ns, attributes=e.attributes)
-            for e in raw.events
-        ]
-        if raw.events
+    kind = f.kind
+    assert kind is not None  # decode_span always settles the kind first
+    events = raw.events
+    span = build_span(
+        raw.span_id,
+        raw.parent_id,
+        kind,
+        raw.name,
+        raw.start_ns,
+        raw.end_ns,
+        status,
+        f.input,
+        f.output,
+        _llm(f) if kind is SpanKind.LLM or raw.preset_llm is not None else None,
+        _tool(raw, f, status) if kind is SpanKind.TOOL or raw.preset_tool is not None else None,
+        raw.attributes,
+        [build(SpanEvent, name=e.name, time_ns=e.time_ns, attributes=e.attributes) for e in events]
+        if events
         else [],
     )
     found: list[Annotation] = []
     if ki.annotations is not None:
         found = span_annotations.from_attributes(raw, ki.annotations, f.session_id)
-    if raw.events:
-        for event in raw.events:
+    if events:
+        for event in events:
             if event.name == span_annotations.EVALUATION_EVENT:
                 annotation = span_annotations.from_event(raw, event)
                 if annotation is not None:
                     found.append(annotation)
-    return DecodedSpan(
-        span=span,
-        annotations=found,
-        session_id=f.session_id,
-        agent_name=f.agent_name,
-        agent_id=f.agent_id,
-    )
+    return DecodedSpan(span, found, f.session_id, f.agent_name, f.agent_id)
 
 
 def _status(raw: RawSpan, f: Facts) -> SpanStatus:
     code = _STATUS.get(raw.status_code, StatusCode.UNSET)
     message = raw.status_message
+    if code is StatusCode.OK or (code is StatusCode.UNSET and f.error_type is None):
+        return build_status(code, message)
     if code is StatusCode.UNSET and f.error_type is not None:
         # GenAI sets error.type exactly when the operation failed.
         code, message = StatusCode.ERROR, message or f.error_type
     if code is StatusCode.ERROR and not message:
         message = _exception_message(raw) or f.error_type
-    return build(SpanStatus, code=code, message=message)
+    return build_status(code, message)
 
 
 def _exception_message(raw: RawSpan) -> str | None:
@@ -202,24 +201,16 @@ def _llm(f: Facts) -> LLMCall:
     total = f.total_tokens
     if total is None and f.input_tokens is not None and f.output_tokens is not None:
         total = f.input_tokens + f.output_tokens
-    return build(
-        LLMCall,
-        provider=f.provider,
-        model=f.model,
-        input_messages=f.input_messages or [],
-        output_messages=output,
-        tool_calls=calls,
-        usage=build(
-            TokenUsage,
-            input=f.input_tokens,
-            output=f.output_tokens,
-            total=total,
-            cache_read=f.cache_read,
-            cache_write=f.cache_write,
-        ),
-        cost=f.cost,
-        finish_reasons=f.finish_reasons or [],
-        invocation_parameters=f.invocation_parameters or {},
+    return build_llm_call(
+        f.provider,
+        f.model,
+        f.input_messages or [],
+        output,
+        calls,
+        build_usage(f.input_tokens, f.output_tokens, total, f.cache_read, f.cache_write),
+        f.cost,
+        f.finish_reasons or [],
+        f.invocation_parameters or {},
     )
 
 
@@ -236,14 +227,13 @@ def _tool(raw: RawSpan, f: Facts, status: SpanStatus) -> ToolCall:
     else:
         raw_args, parsed = dumps(arguments), arguments
     result = loads_if_json(f.tool_result)
-    return build(
-        ToolCall,
-        name=name,
-        call_id=f.tool_call_id,
-        arguments_raw=raw_args,
-        arguments=parsed,
-        result=result,
-        error=f.tool_error or _tool_error(raw, f, status, result),
+    return build_tool_call(
+        name,
+        f.tool_call_id,
+        raw_args,
+        parsed,
+        result,
+        f.tool_error or _tool_error(raw, f, status, result),
     )
 
 

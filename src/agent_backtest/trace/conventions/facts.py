@@ -48,6 +48,52 @@ _OUT = len("llm.output_messages.")
 _PROMPT = len("gen_ai.prompt.")
 _COMPLETION = len("gen_ai.completion.")
 
+# What a key is, as (role, flag bits, list index, rest of the key). Flag bits say
+# which convention the key belongs to; roles 1-4 file the key under an indexed
+# family, 5-6 list it. Computed once per distinct key and memoized (below).
+_LLM, _GEN_AI, _VERTEX, _TRACELOOP = 1, 2, 4, 8
+_PLAIN, _OI_IN, _OI_OUT, _OL_PROMPT, _OL_COMPLETION, _REQUEST, _ANNOTATION = range(7)
+_Kind = tuple[int, int, str, str]
+_NOTHING: _Kind = (_PLAIN, 0, "", "")
+_KIND_CACHE_MAX = 1 << 16  # keys with ids in their names must not grow it without bound
+_kind_cache: dict[str, _Kind] = {}
+
+
+def _indexed(role: int, flags: int, tail: str) -> _Kind:
+    index, _, rest = tail.partition(".")
+    return (role, flags, index, rest)
+
+
+def _classify(key: str) -> _Kind:
+    """The one place that decides which family a key belongs to."""
+    first = key[:1]
+    if first == "l":
+        if key.startswith("llm."):
+            if key.startswith("input_messages.", 4):
+                return _indexed(_OI_IN, _LLM, key[_IN:])
+            if key.startswith("output_messages.", 4):
+                return _indexed(_OI_OUT, _LLM, key[_OUT:])
+            return (_PLAIN, _LLM, "", "")
+    elif first == "g":
+        if key.startswith("gen_ai."):
+            if key.startswith("prompt.", 7):
+                return _indexed(_OL_PROMPT, _GEN_AI, key[_PROMPT:])
+            if key.startswith("completion.", 7):
+                return _indexed(_OL_COMPLETION, _GEN_AI, key[_COMPLETION:])
+            if key.startswith("request.", 7):
+                return (_REQUEST, _GEN_AI, "", "")
+            return (_PLAIN, _GEN_AI, "", "")
+        if key.startswith("gcp.vertex.agent."):
+            return (_PLAIN, _VERTEX, "", "")
+    elif first == "t":
+        if key.startswith("traceloop."):
+            return (_PLAIN, _TRACELOOP, "", "")
+        if key.startswith(_ANNOTATION_PREFIXES):
+            return (_ANNOTATION, 0, "", "")
+    elif first in _ANNOTATION_FIRST and key.startswith(_ANNOTATION_PREFIXES):
+        return (_ANNOTATION, 0, "", "")
+    return _NOTHING
+
 
 def _add(
     groups: dict[str, dict[str, Any]] | None, tail: str, value: Any
@@ -60,6 +106,18 @@ def _add(
     if group is None:
         group = groups[index] = {}
     group[rest] = value
+    return groups
+
+
+def _file(
+    groups: dict[str, dict[str, Any]] | None, index: str, rest: str, value: Any
+) -> dict[str, dict[str, Any]]:
+    if groups is None:
+        groups = {index: {rest: value}}
+    elif (group := groups.get(index)) is None:
+        groups[index] = {rest: value}
+    else:
+        group[rest] = value
     return groups
 
 
@@ -83,67 +141,62 @@ def _ordered(groups: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]] |
 
 
 def index_keys(attrs: dict[str, Any]) -> KeyIndex:
-    """One pass over the attributes; a few ``startswith`` calls per key at most."""
+    """One pass over the attributes: one memo lookup per key, work only for indexed families."""
     ki = KeyIndex()
-    has_llm = has_gen_ai = False
+    cache_get = _kind_cache.get
+    flags = 0
     oi_in: dict[str, dict[str, Any]] | None = None
     oi_out: dict[str, dict[str, Any]] | None = None
     ol_prompt = ol_completion = None
     request: list[str] | None = None
     annotations: list[str] | None = None
     for key, value in attrs.items():
-        # Dispatch on the first character so keys of no interest ("input.value",
-        # "http.url", ...) cost one comparison, not a chain of startswith calls.
-        first = key[:1]
-        if first == "l":
-            if key.startswith("llm."):
-                has_llm = True
-                # Inlined _add: these are most of the keys of an OpenInference LLM span.
-                if key.startswith("input_messages.", 4):
-                    index, _, rest = key[_IN:].partition(".")
-                    if oi_in is None:
-                        oi_in = {}
-                    group = oi_in.get(index)
-                    if group is None:
-                        group = oi_in[index] = {}
-                    group[rest] = value
-                elif key.startswith("output_messages.", 4):
-                    index, _, rest = key[_OUT:].partition(".")
-                    if oi_out is None:
-                        oi_out = {}
-                    group = oi_out.get(index)
-                    if group is None:
-                        group = oi_out[index] = {}
-                    group[rest] = value
-        elif first == "g":
-            if key.startswith("gen_ai."):
-                has_gen_ai = True
-                if key.startswith("prompt.", 7):
-                    ol_prompt = _add(ol_prompt, key[_PROMPT:], value)
-                elif key.startswith("completion.", 7):
-                    ol_completion = _add(ol_completion, key[_COMPLETION:], value)
-                elif key.startswith("request.", 7):
-                    if request is None:
-                        request = []
-                    request.append(key)
-            elif key.startswith("gcp.vertex.agent."):
-                ki.has_vertex = True
-        elif first == "t":
-            if key.startswith("traceloop."):
-                ki.has_traceloop = True
-            elif key.startswith(_ANNOTATION_PREFIXES, 0):
-                annotations = _append(annotations, key)
-        elif first in _ANNOTATION_FIRST and key.startswith(_ANNOTATION_PREFIXES):
+        kind = cache_get(key)
+        if kind is None:
+            kind = _classify(key)
+            if len(_kind_cache) < _KIND_CACHE_MAX:
+                _kind_cache[key] = kind
+        role, bits, index, rest = kind
+        flags |= bits
+        if not role:
+            continue
+        # Inlined _file for the OpenInference message keys: most keys of an LLM span.
+        if role == _OI_IN:
+            if oi_in is None:
+                oi_in = {index: {rest: value}}
+            elif (group := oi_in.get(index)) is None:
+                oi_in[index] = {rest: value}
+            else:
+                group[rest] = value
+        elif role == _OI_OUT:
+            if oi_out is None:
+                oi_out = {index: {rest: value}}
+            elif (group := oi_out.get(index)) is None:
+                oi_out[index] = {rest: value}
+            else:
+                group[rest] = value
+        elif role == _OL_PROMPT:
+            ol_prompt = _file(ol_prompt, index, rest, value)
+        elif role == _OL_COMPLETION:
+            ol_completion = _file(ol_completion, index, rest, value)
+        elif role == _REQUEST:
+            request = _append(request, key)
+        else:
             annotations = _append(annotations, key)
-    if has_llm:
-        ki.has_llm = True
-        ki.oi_input = _ordered(oi_in)
-        ki.oi_output = _ordered(oi_out)
-    if has_gen_ai:
-        ki.has_gen_ai = True
-        ki.ol_prompt = _ordered(ol_prompt)
-        ki.ol_completion = _ordered(ol_completion)
-        ki.gen_ai_request = request
+    if flags:
+        if flags & _LLM:
+            ki.has_llm = True
+            ki.oi_input = _ordered(oi_in)
+            ki.oi_output = _ordered(oi_out)
+        if flags & _GEN_AI:
+            ki.has_gen_ai = True
+            ki.ol_prompt = _ordered(ol_prompt)
+            ki.ol_completion = _ordered(ol_completion)
+            ki.gen_ai_request = request
+        if flags & _VERTEX:
+            ki.has_vertex = True
+        if flags & _TRACELOOP:
+            ki.has_traceloop = True
     ki.annotations = annotations
     return ki
 

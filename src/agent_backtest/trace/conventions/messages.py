@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_backtest.trace.conventions.construct import build
+import orjson
+
+from agent_backtest.trace.conventions.construct import build, build_tool_call_request
 from agent_backtest.trace.conventions.values import dumps, loads
 from agent_backtest.trace.model import Message, ToolCallRequest
 
+_orjson_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
 _TEXT_TYPES = frozenset(("text", "input_text", "output_text"))
 # Gemini says "model" where every other convention says "assistant".
 _ROLES = {"model": "assistant"}
@@ -36,13 +40,20 @@ def parse_arguments(raw: Any) -> Any:
 
 def make_tool_call(call_id: Any, name: Any, raw_args: Any) -> ToolCallRequest:
     """One requested tool call, with the raw argument text and its parsed value."""
-    raw_text = raw_args if isinstance(raw_args, str) or raw_args is None else dumps(raw_args)
-    return build(
-        ToolCallRequest,
-        id=None if call_id is None or call_id == "" else str(call_id),
-        name="" if name is None else str(name),
-        arguments_raw=raw_text,
-        arguments=parse_arguments(raw_args),
+    if type(raw_args) is str:  # the common case of parse_arguments, without the calls
+        raw_text: str | None = raw_args
+        try:
+            arguments = _orjson_loads(raw_args)
+        except _JSONDecodeError:
+            arguments = None
+    else:
+        raw_text = raw_args if isinstance(raw_args, str) or raw_args is None else dumps(raw_args)
+        arguments = parse_arguments(raw_args)
+    return build_tool_call_request(
+        None if call_id is None or call_id == "" else str(call_id),
+        "" if name is None else str(name),
+        raw_text,
+        arguments,
     )
 
 

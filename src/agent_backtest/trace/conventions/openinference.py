@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_backtest.trace.conventions.construct import build
+from agent_backtest.trace.conventions.construct import build, build_message
 from agent_backtest.trace.conventions.facts import Facts, KeyIndex
 from agent_backtest.trace.conventions.messages import make_tool_call, parse_input, parse_output
 from agent_backtest.trace.conventions.values import as_float, as_int, as_str, loads
@@ -88,18 +88,28 @@ def _llm(attrs: dict[str, Any], ki: KeyIndex, f: Facts) -> None:
         f.input_messages = prompts
 
 
+_ROLE, _CONTENT = "message.role", "message.content"
+_CALL_ID, _NAME = "message.tool_call_id", "message.name"
+# (part kind, index, leaf) for a key inside one message: "contents"/"tool_calls"
+# with an integer index, or None. Memoized like KeyIndex's key kinds.
+_Sub = tuple[str, int, str] | None
+_SUB_CACHE_MAX = 1 << 14
+_sub_cache: dict[str, _Sub] = {}
+_UNSEEN: _Sub = ("", -1, "")
+
+
 def _message(flat: dict[str, Any]) -> Message:
     """One ``llm.*_messages.{i}`` group (keys relative to the index) -> ``Message``."""
-    role = flat.get("message.role")
-    content = flat.get("message.content")
-    call_id = flat.get("message.tool_call_id")
-    name = flat.get("message.name")
+    get = flat.get
+    role = get(_ROLE)
+    content = get(_CONTENT)
+    call_id = get(_CALL_ID)
+    name = get(_NAME)
     plain = (role is not None) + (content is not None) + (call_id is not None) + (name is not None)
     tool_calls: list[ToolCallRequest] = []
     if plain < len(flat):  # contents or tool calls: the slower walk, only when present
         content, tool_calls = _structured(flat, content)
-    return build(
-        Message,
+    return build_message(
         role=str(role) if role else "user",
         content=None if content is None else str(content),
         tool_calls=tool_calls,
@@ -108,22 +118,44 @@ def _message(flat: dict[str, Any]) -> Message:
     )
 
 
+def _sub_key(sub: str) -> _Sub:
+    for prefix, kind in (("message.contents.", "contents"), ("message.tool_calls.", "tool_calls")):
+        if sub.startswith(prefix):
+            j, _, leaf = sub[len(prefix) :].partition(".")
+            return (kind, int(j), leaf) if j.isdigit() else None
+    return None
+
+
 def _structured(flat: dict[str, Any], content: Any) -> tuple[Any, list[ToolCallRequest]]:
-    parts: dict[int, list[Any]] = {}
-    calls: dict[int, dict[str, Any]] = {}
+    parts: dict[int, list[Any]] | None = None
+    calls: dict[int, dict[str, Any]] | None = None
+    cache_get = _sub_cache.get
     for sub, value in flat.items():
-        if sub.startswith("message.contents."):
-            j, _, leaf = sub[_CONTENTS:].partition(".")
-            if j.isdigit():
-                part = parts.setdefault(int(j), [None, None])
-                if leaf == "message_content.text":
-                    part[1] = value
-                elif leaf == "message_content.type":
-                    part[0] = value
-        elif sub.startswith("message.tool_calls."):
-            j, _, leaf = sub[_TOOL_CALLS:].partition(".")
-            if j.isdigit():
-                calls.setdefault(int(j), {})[leaf] = value
+        found = cache_get(sub, _UNSEEN)
+        if found is _UNSEEN:
+            found = _sub_key(sub)
+            if len(_sub_cache) < _SUB_CACHE_MAX:
+                _sub_cache[sub] = found
+        if found is None:
+            continue
+        kind, j, leaf = found
+        if kind == "tool_calls":
+            if calls is None:
+                calls = {j: {leaf: value}}
+            elif (call := calls.get(j)) is None:
+                calls[j] = {leaf: value}
+            else:
+                call[leaf] = value
+        else:
+            if parts is None:
+                parts = {}
+            part = parts.get(j)
+            if part is None:
+                part = parts[j] = [None, None]
+            if leaf == "message_content.text":
+                part[1] = value
+            elif leaf == "message_content.type":
+                part[0] = value
     if content is None and parts:
         texts = [
             str(text)
@@ -131,14 +163,18 @@ def _structured(flat: dict[str, Any], content: Any) -> tuple[Any, list[ToolCallR
             if text is not None and typ in (None, "text")
         ]
         content = "".join(texts) if texts else None
-    tool_calls = [
-        make_tool_call(
-            c.get("tool_call.id"),
-            c.get("tool_call.function.name"),
-            c.get("tool_call.function.arguments"),
-        )
-        for c in (calls[j] for j in sorted(calls))
-    ]
+    tool_calls = (
+        [
+            make_tool_call(
+                c.get("tool_call.id"),
+                c.get("tool_call.function.name"),
+                c.get("tool_call.function.arguments"),
+            )
+            for c in (calls.values() if len(calls) == 1 else (calls[j] for j in sorted(calls)))
+        ]
+        if calls
+        else []
+    )
     if not tool_calls and (legacy := flat.get("message.function_call_name")):
         tool_calls.append(
             make_tool_call(None, legacy, flat.get("message.function_call_arguments_json"))
