@@ -73,6 +73,10 @@ class TraceStream:
     def _read_one(self, report: FileReport, assembler: Assembler) -> Iterator[Trace]:
         source = FileSource(report.path, self.options)
         reader = get_reader(report.format)
+        # Locals: this loop runs once per span.
+        trace_ids = report.trace_ids
+        add_span = assembler.add
+        llm, tool = SpanKind.LLM, SpanKind.TOOL
         for item in reader.read(source):
             if item.annotation is not None:
                 report.annotations += 1
@@ -85,15 +89,19 @@ class TraceStream:
             decoded = decode_span(raw)
             span = decoded.span
             report.spans += 1
-            report.trace_ids.add(raw.trace_id)
-            report.annotations += len(decoded.annotations)
-            if span.kind is SpanKind.LLM:
+            trace_ids.add(raw.trace_id)
+            if decoded.annotations:
+                report.annotations += len(decoded.annotations)
+            kind = span.kind
+            if kind is llm:
                 report.llm_spans += 1
-            elif span.kind is SpanKind.TOOL:
+            elif kind is tool:
                 report.tool_spans += 1
             if span.is_error:
                 report.error_spans += 1
-            yield from assembler.add(raw.trace_id, decoded)
+            flushed = add_span(raw.trace_id, decoded)
+            if flushed:
+                yield from flushed
         report.skipped = source.skipped
         report.warnings.extend(source.warnings)
 

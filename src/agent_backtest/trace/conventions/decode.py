@@ -12,7 +12,8 @@ fill gaps, so a span carrying several conventions decodes like the clean one):
 
 This runs on every span of multi-GB files: one pass over the keys
 (``index_keys``), ``dict.get`` for plain keys, nothing for absent conventions,
-message parsing only on LLM spans, and ``model_construct`` everywhere.
+message parsing only on LLM spans, and the slot-filling builders of
+``construct.py`` instead of validation.
 """
 
 from __future__ import annotations

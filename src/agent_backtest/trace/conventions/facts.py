@@ -8,9 +8,21 @@ slotted dataclass, because this is the ingestion hot path.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from agent_backtest.trace.model import LLMCall, Message, SpanKind, ToolCall
+
+# One OpenInference message's keys: [role, content, tool_call_id, name, more],
+# "more" being a dict of every other key (contents, tool calls), or None.
+MessageSlots = list[Any]
+ROLE, CONTENT, CALL_ID, NAME, MORE = range(5)
+_SLOTS = {
+    "message.role": ROLE,
+    "message.content": CONTENT,
+    "message.tool_call_id": CALL_ID,
+    "message.name": NAME,
+}
+G = TypeVar("G")
 
 
 class KeyIndex:
@@ -26,8 +38,9 @@ class KeyIndex:
     has_gen_ai: bool = False  # any "gen_ai." key
     has_vertex: bool = False  # any "gcp.vertex.agent." key (Google ADK)
     has_traceloop: bool = False
-    oi_input: list[dict[str, Any]] | None = None  # llm.input_messages.{i}.*
-    oi_output: list[dict[str, Any]] | None = None  # llm.output_messages.{i}.*
+    # llm.input_messages.{i}.* / llm.output_messages.{i}.*, one MessageSlots per index
+    oi_input: list[MessageSlots] | None = None
+    oi_output: list[MessageSlots] | None = None
     ol_prompt: list[dict[str, Any]] | None = None  # gen_ai.prompt.{i}.*
     ol_completion: list[dict[str, Any]] | None = None  # gen_ai.completion.{i}.*
     gen_ai_request: list[str] | None = None  # gen_ai.request.*
@@ -48,20 +61,20 @@ _OUT = len("llm.output_messages.")
 _PROMPT = len("gen_ai.prompt.")
 _COMPLETION = len("gen_ai.completion.")
 
-# What a key is, as (role, flag bits, list index, rest of the key). Flag bits say
-# which convention the key belongs to; roles 1-4 file the key under an indexed
-# family, 5-6 list it. Computed once per distinct key and memoized (below).
+# What a key is, as (role, flag bits, list index, rest of the key, message slot).
+# Flag bits say which convention the key belongs to; roles 1-4 file the key under
+# an indexed family, 5-6 list it. Computed once per distinct key and memoized.
 _LLM, _GEN_AI, _VERTEX, _TRACELOOP = 1, 2, 4, 8
 _PLAIN, _OI_IN, _OI_OUT, _OL_PROMPT, _OL_COMPLETION, _REQUEST, _ANNOTATION = range(7)
-_Kind = tuple[int, int, str, str]
-_NOTHING: _Kind = (_PLAIN, 0, "", "")
+_Kind = tuple[int, int, str, str, int]
+_NOTHING: _Kind = (_PLAIN, 0, "", "", MORE)
 _KIND_CACHE_MAX = 1 << 16  # keys with ids in their names must not grow it without bound
 _kind_cache: dict[str, _Kind] = {}
 
 
 def _indexed(role: int, flags: int, tail: str) -> _Kind:
     index, _, rest = tail.partition(".")
-    return (role, flags, index, rest)
+    return (role, flags, index, rest, _SLOTS.get(rest, MORE))
 
 
 def _classify(key: str) -> _Kind:
@@ -73,7 +86,7 @@ def _classify(key: str) -> _Kind:
                 return _indexed(_OI_IN, _LLM, key[_IN:])
             if key.startswith("output_messages.", 4):
                 return _indexed(_OI_OUT, _LLM, key[_OUT:])
-            return (_PLAIN, _LLM, "", "")
+            return (_PLAIN, _LLM, "", "", MORE)
     elif first == "g":
         if key.startswith("gen_ai."):
             if key.startswith("prompt.", 7):
@@ -81,17 +94,17 @@ def _classify(key: str) -> _Kind:
             if key.startswith("completion.", 7):
                 return _indexed(_OL_COMPLETION, _GEN_AI, key[_COMPLETION:])
             if key.startswith("request.", 7):
-                return (_REQUEST, _GEN_AI, "", "")
-            return (_PLAIN, _GEN_AI, "", "")
+                return (_REQUEST, _GEN_AI, "", "", MORE)
+            return (_PLAIN, _GEN_AI, "", "", MORE)
         if key.startswith("gcp.vertex.agent."):
-            return (_PLAIN, _VERTEX, "", "")
+            return (_PLAIN, _VERTEX, "", "", MORE)
     elif first == "t":
         if key.startswith("traceloop."):
-            return (_PLAIN, _TRACELOOP, "", "")
+            return (_PLAIN, _TRACELOOP, "", "", MORE)
         if key.startswith(_ANNOTATION_PREFIXES):
-            return (_ANNOTATION, 0, "", "")
+            return (_ANNOTATION, 0, "", "", MORE)
     elif first in _ANNOTATION_FIRST and key.startswith(_ANNOTATION_PREFIXES):
-        return (_ANNOTATION, 0, "", "")
+        return (_ANNOTATION, 0, "", "", MORE)
     return _NOTHING
 
 
@@ -131,7 +144,7 @@ def _append(keys: list[str] | None, key: str) -> list[str]:
 _INDEXES = [str(i) for i in range(64)]
 
 
-def _ordered(groups: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+def _ordered(groups: dict[str, G] | None) -> list[G] | None:
     if groups is None:
         return None
     # Exporters write list items in index order, so the common case is one comparison.
@@ -145,9 +158,10 @@ def index_keys(attrs: dict[str, Any]) -> KeyIndex:
     ki = KeyIndex()
     cache_get = _kind_cache.get
     flags = 0
-    oi_in: dict[str, dict[str, Any]] | None = None
-    oi_out: dict[str, dict[str, Any]] | None = None
-    ol_prompt = ol_completion = None
+    oi_in: dict[str, MessageSlots] | None = None
+    oi_out: dict[str, MessageSlots] | None = None
+    ol_prompt: dict[str, dict[str, Any]] | None = None
+    ol_completion: dict[str, dict[str, Any]] | None = None
     request: list[str] | None = None
     annotations: list[str] | None = None
     for key, value in attrs.items():
@@ -156,25 +170,26 @@ def index_keys(attrs: dict[str, Any]) -> KeyIndex:
             kind = _classify(key)
             if len(_kind_cache) < _KIND_CACHE_MAX:
                 _kind_cache[key] = kind
-        role, bits, index, rest = kind
+        role, bits, index, rest, slot = kind
         flags |= bits
         if not role:
             continue
-        # Inlined _file for the OpenInference message keys: most keys of an LLM span.
-        if role == _OI_IN:
-            if oi_in is None:
-                oi_in = {index: {rest: value}}
-            elif (group := oi_in.get(index)) is None:
-                oi_in[index] = {rest: value}
+        # OpenInference message keys are most keys of an LLM span: their plain
+        # fields go straight into the message's slot list.
+        if role <= _OI_OUT:  # _OI_IN or _OI_OUT
+            if role == _OI_IN:
+                groups = oi_in = {} if oi_in is None else oi_in
             else:
-                group[rest] = value
-        elif role == _OI_OUT:
-            if oi_out is None:
-                oi_out = {index: {rest: value}}
-            elif (group := oi_out.get(index)) is None:
-                oi_out[index] = {rest: value}
+                groups = oi_out = {} if oi_out is None else oi_out
+            slots = groups.get(index)
+            if slots is None:
+                slots = groups[index] = [None, None, None, None, None]
+            if slot != MORE:
+                slots[slot] = value
+            elif (more := slots[MORE]) is None:
+                slots[MORE] = {rest: value}
             else:
-                group[rest] = value
+                more[rest] = value
         elif role == _OL_PROMPT:
             ol_prompt = _file(ol_prompt, index, rest, value)
         elif role == _OL_COMPLETION:

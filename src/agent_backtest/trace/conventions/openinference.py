@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_backtest.trace.conventions.construct import build, build_message
-from agent_backtest.trace.conventions.facts import Facts, KeyIndex
+from agent_backtest.trace.conventions.facts import Facts, KeyIndex, MessageSlots
 from agent_backtest.trace.conventions.messages import make_tool_call, parse_input, parse_output
 from agent_backtest.trace.conventions.values import as_float, as_int, as_str, loads
 from agent_backtest.trace.model import Message, SpanKind, ToolCallRequest
@@ -59,12 +59,16 @@ def _llm(attrs: dict[str, Any], ki: KeyIndex, f: Facts) -> None:
         params = loads(get("llm.invocation_parameters"))
         if isinstance(params, dict):
             f.invocation_parameters = params
+    # Token counts are ints from OTLP readers: skip the as_int call then (bool is not a count).
     if f.input_tokens is None:
-        f.input_tokens = as_int(get("llm.token_count.prompt"))
+        count = get("llm.token_count.prompt")
+        f.input_tokens = count if type(count) is int else as_int(count)
     if f.output_tokens is None:
-        f.output_tokens = as_int(get("llm.token_count.completion"))
+        count = get("llm.token_count.completion")
+        f.output_tokens = count if type(count) is int else as_int(count)
     if f.total_tokens is None:
-        f.total_tokens = as_int(get("llm.token_count.total"))
+        count = get("llm.token_count.total")
+        f.total_tokens = count if type(count) is int else as_int(count)
     if f.cache_read is None:
         f.cache_read = as_int(get("llm.token_count.prompt_details.cache_read"))
     if f.cache_write is None:
@@ -88,8 +92,6 @@ def _llm(attrs: dict[str, Any], ki: KeyIndex, f: Facts) -> None:
         f.input_messages = prompts
 
 
-_ROLE, _CONTENT = "message.role", "message.content"
-_CALL_ID, _NAME = "message.tool_call_id", "message.name"
 # (part kind, index, leaf) for a key inside one message: "contents"/"tool_calls"
 # with an integer index, or None. Memoized like KeyIndex's key kinds.
 _Sub = tuple[str, int, str] | None
@@ -98,23 +100,18 @@ _sub_cache: dict[str, _Sub] = {}
 _UNSEEN: _Sub = ("", -1, "")
 
 
-def _message(flat: dict[str, Any]) -> Message:
-    """One ``llm.*_messages.{i}`` group (keys relative to the index) -> ``Message``."""
-    get = flat.get
-    role = get(_ROLE)
-    content = get(_CONTENT)
-    call_id = get(_CALL_ID)
-    name = get(_NAME)
-    plain = (role is not None) + (content is not None) + (call_id is not None) + (name is not None)
+def _message(slots: MessageSlots) -> Message:
+    """One ``llm.*_messages.{i}`` group (see ``MessageSlots``) -> ``Message``."""
+    role, content, call_id, name, more = slots
     tool_calls: list[ToolCallRequest] = []
-    if plain < len(flat):  # contents or tool calls: the slower walk, only when present
-        content, tool_calls = _structured(flat, content)
+    if more is not None:  # contents or tool calls: the slower walk, only when present
+        content, tool_calls = _structured(more, content)
     return build_message(
-        role=str(role) if role else "user",
-        content=None if content is None else str(content),
-        tool_calls=tool_calls,
-        tool_call_id=None if call_id is None else str(call_id),
-        name=None if name is None else str(name),
+        str(role) if role else "user",
+        None if content is None else str(content),
+        tool_calls,
+        None if call_id is None else str(call_id),
+        None if name is None else str(name),
     )
 
 
