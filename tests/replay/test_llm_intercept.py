@@ -166,3 +166,27 @@ def test_other_hosts_are_blocked_while_a_case_runs(tmp_path: Path, server: OpenA
         pytest.raises(NetworkBlocked, match=r"blocked network access to example\.com"),
     ):
         httpx.get("http://example.com/orders/1843")
+
+
+@pytest.mark.parametrize("module_name", ["httpx", "httpx2"])
+def test_http_tools_are_answered_from_recordings_by_either_client(
+    tmp_path: Path, server: OpenAIServer, module_name: str
+) -> None:
+    import importlib
+
+    from agent_backtest.evalset.case import ToolRecording
+
+    module = importlib.import_module(module_name)
+    recording = ToolRecording(
+        seq=0,
+        tool="GET api.example.com/orders/1843",
+        arguments={"query": {"expand": "items"}},
+        result={"status": 200, "json": {"status": "shipped"}},
+    )
+    session = ReplaySession([recording])
+    with replaying(session):
+        response = module.get("https://api.example.com/orders/1843", params={"expand": "items"})
+    assert response.status_code == 200
+    assert response.json() == {"status": "shipped"}
+    assert session.spans[0].tool is not None
+    assert session.spans[0].tool.name == "GET api.example.com/orders/1843"

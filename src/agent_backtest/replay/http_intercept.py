@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 import orjson
 
 from agent_backtest.replay.llm_cassette import CassetteStore, Interaction, key_material, request_key
@@ -56,11 +55,11 @@ class LLMReplay:
         return index
 
 
-def _is_llm_call(request: httpx.Request) -> bool:
-    return request.method == "POST" and request.url.path.endswith(_LLM_PATHS)
+def _is_llm_call(request: Any) -> bool:
+    return bool(request.method == "POST" and request.url.path.endswith(_LLM_PATHS))
 
 
-def _body(request: httpx.Request) -> dict[str, Any]:
+def _body(request: Any) -> dict[str, Any]:
     try:
         value = orjson.loads(request.content) if request.content else {}
     except orjson.JSONDecodeError:
@@ -140,11 +139,11 @@ def _replayed_response(flavor: _Flavor, request: Any, interaction: Interaction) 
     return flavor.module.Response(interaction.status, json=interaction.body, request=request)
 
 
-def _http_tool_name(request: httpx.Request) -> str:
+def _http_tool_name(request: Any) -> str:
     return f"{request.method} {request.url.host}{request.url.path}"
 
 
-def _http_tool_arguments(request: httpx.Request) -> dict[str, Any]:
+def _http_tool_arguments(request: Any) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     if request.url.query:
         arguments["query"] = dict(request.url.params.multi_items())
@@ -159,7 +158,7 @@ def _http_tool_arguments(request: httpx.Request) -> dict[str, Any]:
 class _Exchange:
     """One intercepted request inside a replay session; shared by sync and async paths."""
 
-    def __init__(self, flavor: _Flavor, session: ReplaySession, request: httpx.Request) -> None:
+    def __init__(self, flavor: _Flavor, session: ReplaySession, request: Any) -> None:
         self.flavor = flavor
         self.session = session
         self.request = request
@@ -174,7 +173,7 @@ class _Exchange:
             self.key = request_key(self.body, self.sample)
             self.llm.interactions.append(self.key)
 
-    def answer_without_network(self) -> httpx.Response | None:
+    def answer_without_network(self) -> Any:
         """A response when no real request may or need be made, else None."""
         llm = self.llm
         if self.is_llm and llm is not None:
@@ -183,14 +182,14 @@ class _Exchange:
                 if recorded is None:
                     raise llm.store.miss(self.body, self.sample)
                 self._span(recorded.status, recorded.body, recorded.chunks)
-                replayed: httpx.Response = _replayed_response(self.flavor, self.request, recorded)
+                replayed: Any = _replayed_response(self.flavor, self.request, recorded)
                 return replayed
             return None
         if llm is not None and self.request.url.host in llm.allowed_hosts:
             return None
         return self._http_tool()
 
-    def _http_tool(self) -> httpx.Response:
+    def _http_tool(self) -> Any:
         spec = ToolSpec(
             _http_tool_name(self.request), read_only=self.request.method in ("GET", "HEAD")
         )
@@ -203,7 +202,9 @@ class _Exchange:
             )
         outcome = self.session.answer(spec, arguments)
         if outcome.error is not None:
-            return httpx.Response(502, json={"error": outcome.error}, request=self.request)
+            return self.flavor.module.Response(
+                502, json={"error": outcome.error}, request=self.request
+            )
         result = outcome.result
         if (
             isinstance(result, dict)
@@ -211,15 +212,15 @@ class _Exchange:
             and ("json" in result or "text" in result)
         ):
             if "json" in result:
-                return httpx.Response(
+                return self.flavor.module.Response(
                     int(result["status"]), json=result["json"], request=self.request
                 )
-            return httpx.Response(
+            return self.flavor.module.Response(
                 int(result["status"]), text=str(result["text"]), request=self.request
             )
-        return httpx.Response(200, json=result, request=self.request)
+        return self.flavor.module.Response(200, json=result, request=self.request)
 
-    def after_live(self, response: httpx.Response) -> httpx.Response:
+    def after_live(self, response: Any) -> Any:
         """Record (and, in record mode, store) what the live endpoint answered."""
         if not self.is_llm or self.llm is None:
             return response
@@ -231,7 +232,7 @@ class _Exchange:
             return response
         return response  # the body is read by the caller; see finish_body
 
-    def finish_body(self, response: httpx.Response) -> None:
+    def finish_body(self, response: Any) -> None:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
