@@ -19,3 +19,13 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == ""
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "agent_backtest", "--help"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "traces" in out.stdout
