@@ -11,16 +11,9 @@ from click.testing import CliRunner
 
 from agent_backtest.cli.main import cli
 from agent_backtest.trace.writers import write_normalized_jsonl
+from tests.scoring.judge_helpers import HELPFUL_JUDGE_YAML
 from tests.support.openai_server import OpenAIServer
 from tests.support.traces import agent_trace
-
-JUDGE_YAML = """\
-id: helpful
-kind: binary
-labels: [yes, no]
-pass: [yes]
-prompt: "Q: {{input}} A: {{output}}"
-"""
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[tool.agent-backtest]\n")
     (tmp_path / "classifiers").mkdir()
-    (tmp_path / "classifiers" / "helpful.yaml").write_text(JUDGE_YAML)
+    (tmp_path / "classifiers" / "helpful.yaml").write_text(HELPFUL_JUDGE_YAML)
     write_normalized_jsonl(
         [agent_trace(f"{i + 1:032x}", question=f"q{i}") for i in range(3)],
         tmp_path / "traces.jsonl",
@@ -80,7 +73,7 @@ def test_judge_errors_exit_1(server: OpenAIServer, project: Path) -> None:
 
 
 def test_bad_judge_file_is_one_line(server: OpenAIServer, project: Path) -> None:
-    (project / "classifiers" / "helpful.yaml").write_text(JUDGE_YAML + "temprature: 0\n")
+    (project / "classifiers" / "helpful.yaml").write_text(HELPFUL_JUDGE_YAML + "temprature: 0\n")
     code, _, err = _score(server, "-c", "helpful")
     assert code == 2
     assert "helpful.yaml:6 at temprature: unknown key 'temprature'" in err

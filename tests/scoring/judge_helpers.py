@@ -10,6 +10,15 @@ from agent_backtest.scoring.judge_client import JudgeConfig, JudgeRuntime, Retry
 from agent_backtest.scoring.judge_definition import JudgeDefinition, judge_from_mapping
 from tests.support.openai_server import OpenAIServer
 
+# The judge the score tests (Python API and CLI) both run.
+HELPFUL_JUDGE_YAML = """\
+id: helpful
+kind: binary
+labels: [yes, no]
+pass: [yes]
+prompt: "Q: {{input}} A: {{output}}"
+"""
+
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, timeout=0.5)
 
 HELPFUL: dict[str, Any] = {

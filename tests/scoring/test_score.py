@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,30 +10,16 @@ import pytest
 from agent_backtest.errors import ConfigError
 from agent_backtest.scoring.score import format_distribution, sampled, score_traces
 from agent_backtest.trace.api import TraceStream
-from tests.scoring.judge_helpers import runtime
+from tests.scoring.judge_helpers import HELPFUL_JUDGE_YAML, runtime
 from tests.support.openai_server import OpenAIServer, Reply
 from tests.support.traces import agent_trace
-
-JUDGE_YAML = """\
-id: helpful
-kind: binary
-labels: [yes, no]
-pass: [yes]
-prompt: "Q: {{input}} A: {{output}}"
-"""
-
-
-@pytest.fixture
-def server() -> Iterator[OpenAIServer]:
-    with OpenAIServer() as running:
-        yield running
 
 
 @pytest.fixture
 def judges_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "classifiers"
     folder.mkdir()
-    (folder / "helpful.yaml").write_text(JUDGE_YAML)
+    (folder / "helpful.yaml").write_text(HELPFUL_JUDGE_YAML)
     return folder
 
 
@@ -53,16 +38,16 @@ def test_sampling_is_deterministic_and_nested() -> None:
 
 
 def test_scores_writes_sidecar_and_reads_back(
-    server: OpenAIServer, judges_dir: Path, tmp_path: Path
+    openai_server: OpenAIServer, judges_dir: Path, tmp_path: Path
 ) -> None:
-    server.handler = lambda request: _answer(request.prompt)
+    openai_server.handler = lambda request: _answer(request.prompt)
     traces = [agent_trace(f"{i + 1:032x}", question=f"q{i}") for i in range(4)]
     out = tmp_path / "annotations.jsonl"
     result = score_traces(
         traces,
         ["helpful", "step_repetition"],
         classifiers_dir=judges_dir,
-        runtime=runtime(server, tmp_path / "cache"),
+        runtime=runtime(openai_server, tmp_path / "cache"),
         output=out,
         created_at="2025-01-01T00:00:00Z",
     )
@@ -93,44 +78,46 @@ def test_scores_writes_sidecar_and_reads_back(
 
 
 def test_errors_are_counted_not_written(
-    server: OpenAIServer, judges_dir: Path, tmp_path: Path
+    openai_server: OpenAIServer, judges_dir: Path, tmp_path: Path
 ) -> None:
-    server.default = Reply(status=500)
+    openai_server.default = Reply(status=500)
     out = tmp_path / "a.jsonl"
     result = score_traces(
         [agent_trace()],
         ["helpful"],
         classifiers_dir=judges_dir,
-        runtime=runtime(server, None),
+        runtime=runtime(openai_server, None),
         output=out,
     )
     assert result.errors == 1
     assert out.read_text() == ""
 
 
-def test_sample_and_version_pin(server: OpenAIServer, judges_dir: Path, tmp_path: Path) -> None:
+def test_sample_and_version_pin(
+    openai_server: OpenAIServer, judges_dir: Path, tmp_path: Path
+) -> None:
     traces = [agent_trace(f"t{i}") for i in range(50)]
-    server.handler = lambda request: _answer(request.prompt)
+    openai_server.handler = lambda request: _answer(request.prompt)
     result = score_traces(
         traces,
         ["helpful"],
         classifiers_dir=judges_dir,
-        runtime=runtime(server, None),
+        runtime=runtime(openai_server, None),
         sample=0.2,
         seed=3,
     )
     expected = sum(sampled(t.trace_id, 0.2, 3) for t in traces)
     assert result.traces_read == 50
-    assert result.traces_scored == expected == len(server.completion_requests)
+    assert result.traces_scored == expected == len(openai_server.completion_requests)
     with pytest.raises(ConfigError, match="not 000000000000"):
         score_traces(
             traces,
             ["helpful@000000000000"],
             classifiers_dir=judges_dir,
-            runtime=runtime(server, None),
+            runtime=runtime(openai_server, None),
         )
 
 
-def test_unknown_classifier_lists_choices(judges_dir: Path, server: OpenAIServer) -> None:
+def test_unknown_classifier_lists_choices(judges_dir: Path, openai_server: OpenAIServer) -> None:
     with pytest.raises(ConfigError, match="unknown classifier 'helpfull'"):
-        score_traces([agent_trace()], ["helpfull"], runtime=runtime(server, None))
+        score_traces([agent_trace()], ["helpfull"], runtime=runtime(openai_server, None))
