@@ -1,9 +1,10 @@
 """The normalized trace model: one shape for every trace format and convention.
 
 Production traces and the candidate's own runs both become ``Trace`` objects, and
-the same classifiers score both. Readers build these with ``model_construct``
-(the values are already normalized, and per-field validation would dominate
-ingestion time); ``Trace.model_validate`` is still the strict path for data that
+the same classifiers score both. The ingestion hot path builds these without
+validation (``conventions/construct.py`` fills instances directly; the values
+are already normalized, and per-field validation would dominate ingestion
+time); ``Trace.model_validate`` is still the strict path for data that
 comes from outside, such as our own normalized JSONL.
 """
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO
 
@@ -16,15 +17,14 @@ from agent_backtest.trace.model import Trace
 TRACE_SCHEMA = "agent-backtest/trace@1"
 
 
+@cache
 def _default_file_mode() -> int:
     # mkstemp creates 0600 files; a case or trace file should get the mode any
-    # other file the user creates gets, so read the umask (set back at once).
+    # other file the user creates gets. Reading the umask means setting it, so
+    # do it once, on the first write rather than at import.
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-_FILE_MODE = _default_file_mode()
 
 
 def trace_to_json_line(trace: Trace) -> bytes:
@@ -38,7 +38,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _FILE_MODE)
+        os.fchmod(fd, _default_file_mode())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
