@@ -34,6 +34,14 @@ class Settings(BaseModel):
     judge_api_key_env: str = "OPENAI_API_KEY"
     cache_dir: str = ".backtest/cache"
     traces_dir: str | None = None
+    # Record missing tool/LLM interactions for the selected cases and prune unused ones.
+    update: bool = False
+    shard: str | None = None  # "i/n": run the i-th of n deterministic slices of the cases
+    baseline: str | None = None  # a run-result JSON from main to compare against
+    report_dir: str = ".backtest/report"  # result.json, junit.xml, report.html, summary.md
+    # [tool.agent-backtest.gate]: the project's gate policy (keys of GatePolicy);
+    # validated by the gate, which can name the key and its valid range.
+    gate: dict[str, Any] | None = None
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

@@ -87,6 +87,31 @@ OPTIONS = (
         "folder holding the evalsets (default evalsets)",
         "DIR",
     ),
+    Option(
+        "update",
+        "--agent-evals-update",
+        "record missing interactions for the selected cases (tools allowed to run live, "
+        "LLM calls) and prune unused ones; never runs a side-effecting tool",
+        type=bool,
+    ),
+    Option(
+        "shard",
+        "--agent-evals-shard",
+        "run only slice I of N (by case id hash); merge the shards with 'backtest merge'",
+        "I/N",
+    ),
+    Option(
+        "baseline",
+        "--agent-evals-baseline",
+        "a result.json from the main branch: the gate tests for regressions against it",
+        "FILE",
+    ),
+    Option(
+        "report_dir",
+        "--agent-evals-report",
+        "write result.json, junit.xml, report.html and summary.md here (default .backtest/report)",
+        "DIR",
+    ),
 )
 BY_SETTING = {o.setting: o for o in OPTIONS}
 MARKER_KEYS = {o.marker: o for o in OPTIONS if o.marker}
@@ -101,10 +126,16 @@ def add_options(parser: pytest.Parser) -> None:
         help="collect every case under the evalsets folder and replay it against the candidate",
     )
     for option in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "metavar": option.metavar}
+        kwargs: dict[str, Any] = {"dest": option.dest, "default": None}
+        if option.type is bool:
+            # A switch: None (not given) lets ini/pyproject decide; given means on.
+            kwargs["action"] = "store_const"
+            kwargs["const"] = True
+        else:
+            kwargs["metavar"] = option.metavar
         if option.flag == "--agent-evals-llm":
             kwargs["choices"] = LLM_CHOICES
-        if option.type is not str:
+        if option.type not in (str, bool):
             kwargs["type"] = option.type
         group.addoption(option.flag, help=f"{option.help} [ini: {option.ini}]", **kwargs)
         parser.addini(option.ini, option.help, default=None)
@@ -123,6 +154,13 @@ def _ini(config: pytest.Config, option: Option) -> Any:
     value = config.getini(option.ini)
     if value in (None, "", []):
         return None
+    if option.type is bool:
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise pytest.UsageError(f"ini {option.ini} = {value!r} is not true or false")
     try:
         return option.type(value) if option.type is not str else value
     except (TypeError, ValueError):

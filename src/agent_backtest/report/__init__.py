@@ -1,0 +1,1 @@
+"""One run-result model and the writers that render it (terminal, JUnit, Markdown, JSON, HTML)."""
