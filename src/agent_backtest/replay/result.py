@@ -72,6 +72,10 @@ class CaseResult(BaseModel):
     pass_rate: float = 0.0
     required_pass_rate: float | None = None  # None: every run must pass
     duration_s: float = 0.0
+    # Classifiers whose version differs from the one that labelled the case in
+    # production, one line each ("step_repetition: labelled at 1, ran 2"); the gate
+    # warns or fails on them by policy.
+    drift: list[str] = Field(default_factory=list)
 
     @property
     def passed(self) -> bool:
