@@ -19,40 +19,47 @@ DOC = Path(__file__).parents[2] / "docs" / "cases.md"
 _BLOCK = re.compile(r"(<!-- fields:(\w+) -->\n)(.*?)(<!-- /fields -->)", re.S)
 
 
-def _type(prop: dict[str, Any]) -> str:
+def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     if "const" in prop:
         return f"`{prop['const']}`"
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
     if "$ref" in prop:
         name = prop["$ref"].rsplit("/", 1)[1]
+        if "enum" in defs.get(name, {}):  # enums have no table (no heading) to link to
+            return _type(defs[name], defs)
         return f"[{name}](#{name.lower()})"
     if "anyOf" in prop:
-        return " or ".join(_type(p) for p in prop["anyOf"] if p.get("type") != "null")
+        return " or ".join(_type(p, defs) for p in prop["anyOf"] if p.get("type") != "null")
     kind = prop.get("type")
     if kind == "array":
-        return f"list of {_type(prop.get('items', {}))}"
+        return f"list of {_type(prop.get('items', {}), defs)}"
     if kind == "object" and isinstance(prop.get("additionalProperties"), dict):
-        return f"map of {_type(prop['additionalProperties'])}"
+        return f"map of {_type(prop['additionalProperties'], defs)}"
     return str(kind) if kind else "any"
 
 
-def _table(model: dict[str, Any]) -> str:
+def _table(model: dict[str, Any], defs: dict[str, Any]) -> str:
     required = set(model.get("required", []))
     rows = ["| key | type | required | description |", "| --- | --- | --- | --- |"]
     for key, prop in model.get("properties", {}).items():
         text = " ".join(prop.get("description", "").split()).replace("|", "\\|")
-        rows.append(f"| `{key}` | {_type(prop)} | {'yes' if key in required else ''} | {text} |")
+        rows.append(
+            f"| `{key}` | {_type(prop, defs)} | {'yes' if key in required else ''} | {text} |"
+        )
     return "\n".join(rows) + "\n"
 
 
 def render_fields(name: str) -> str:
     schema = json_schema(name)  # type: ignore[arg-type]
     title = "Case" if name == "case" else "EvalSetConfig"
-    parts = [f"#### {title}\n\n{_table(schema)}"]
-    for def_name, model in sorted(schema.get("$defs", {}).items()):
+    defs = schema.get("$defs", {})
+    parts = [f"#### {title}\n\n{_table(schema, defs)}"]
+    for def_name, model in sorted(defs.items()):
         if "properties" in model:
-            parts.append(f"#### {def_name}\n\n{model.get('description', '')}\n\n{_table(model)}")
+            parts.append(
+                f"#### {def_name}\n\n{model.get('description', '')}\n\n{_table(model, defs)}"
+            )
     return "\n".join(parts)
 
 
