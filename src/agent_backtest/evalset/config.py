@@ -8,7 +8,7 @@ classifier registry defines the inline shape.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,18 +22,38 @@ class _Strict(BaseModel):
 
 
 class GatePolicy(_Strict):
-    """When a pull request may merge. Pure data; `gate/` evaluates it."""
+    """When a pull request may merge. Pure data; `gate/` evaluates it (docs/gate.md)."""
 
-    min_coverage: float = Field(default=1.0, ge=0, le=1)
-    """Fraction of the evalset's production failure modes that must be covered (0-1)."""
+    min_coverage: float = Field(default=0.8, ge=0, le=1)
+    """Production-weighted coverage the evalsets must reach (0-1): of the failure-mode
+    occurrences counted in production (`coverage.json`), the share whose mode has at least
+    `min_cases_per_mode` cases. Checked only when `coverage.json` exists."""
     min_cases_per_mode: int = Field(default=1, ge=1)
     """A failure mode counts as covered only with at least this many cases."""
+    max_uncovered_share: float = Field(default=0.05, ge=0, le=1)
+    """A production failure mode at least this frequent (its share of the traces counted in
+    `coverage.json`) with fewer than `min_cases_per_mode` cases fails the gate."""
     min_pass_rate: float = Field(default=1.0, ge=0, le=1)
-    """Fraction of cases that must pass (0-1)."""
+    """Share of each failure mode's runs (repeats included) that must pass (0-1); 1 means
+    any failed run fails the gate. With repeats and a per-case pass rate, the lower applies."""
+    min_pass_rate_by_mode: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict
+    )
+    """Failure mode -> its own minimum pass rate, instead of `min_pass_rate`."""
     max_regressions: int = Field(default=0, ge=0)
-    """Most cases allowed to pass on the baseline and fail on the candidate."""
+    """Most failure modes allowed to be significantly worse than the baseline (a one-sided
+    exact test at `alpha`). Only with a baseline result."""
+    alpha: float = Field(default=0.05, gt=0, le=0.5)
+    """Significance of the regression test: a mode regressed when a pass rate this much
+    lower than the baseline's would happen by chance with probability below `alpha`."""
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    """Confidence of the Wilson interval reported around each pass rate."""
     errors_count_as: Literal["fail", "skip"] = "fail"
-    """How a case whose classifier errored counts; never as a pass."""
+    """An errored run (the agent crashed, a judge failed after retries) counts as a failed
+    run (`fail`) or is left out with a warning (`skip`); never as a pass."""
+    quarantine_flaky: bool = False
+    """Leave flaky cases (repeats that disagree) out of the pass rates, listed as
+    quarantined, instead of counting their failed runs."""
     classifier_drift: Literal["fail", "warn", "ignore"] = "warn"
     """When a classifier's version differs from the one that labelled production."""
     calibration_min_kappa: float | None = Field(default=None, ge=-1, le=1)
