@@ -1,0 +1,99 @@
+"""``result.json``: write a run result atomically, read one back with errors that teach.
+
+Reading is where users hand us files (``--agent-evals-baseline``, ``backtest
+merge``), so every way a file can be wrong is one ``InputError`` line naming
+the file, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent_backtest.errors import InputError, Location
+from agent_backtest.report.model import RUN_SCHEMA, RunReport
+from agent_backtest.trace.writers import atomic_writer
+
+SCHEMA_PREFIX = RUN_SCHEMA.rsplit("@", 1)[0] + "@"
+REGENERATE = "write it again with pytest --agent-evals (--agent-evals-report DIR) or backtest merge"
+
+
+def write_result(report: RunReport, path: Path) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(report.to_json().encode("utf-8") + b"\n")
+
+
+def read_result(path: Path) -> RunReport:
+    data = _load_json(path)
+    _check_schema(path, data)
+    try:
+        return RunReport.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InputError(
+            f"invalid run result: {error['msg']}{more}",
+            where=Location(path, field=field),
+            fix=REGENERATE,
+        ) from None
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            "run result not found",
+            where=Location(path),
+            fix="pass the result.json pytest --agent-evals wrote (.backtest/report/ by default)",
+        ) from None
+    except IsADirectoryError:
+        raise InputError(
+            "is a folder, not a run result",
+            where=Location(path),
+            fix="pass the result.json inside it",
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read run result: {exc.strerror}", where=Location(path)) from None
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise InputError(
+            "run result is not UTF-8 text", where=Location(path), fix=REGENERATE
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"run result is not valid JSON: {exc.msg}",
+            where=Location(path, line=exc.lineno, column=exc.colno),
+            fix=REGENERATE,
+        ) from None
+
+
+def _check_schema(path: Path, data: Any) -> None:
+    if not isinstance(data, dict):
+        raise InputError(
+            f"a run result is a JSON object, found {type(data).__name__}",
+            where=Location(path),
+            fix=REGENERATE,
+        )
+    schema = data.get("schema")
+    if schema == RUN_SCHEMA:
+        return
+    where = Location(path, field="schema")
+    if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
+        raise InputError(
+            f"run result version {schema!r} is not supported (this agent-backtest reads "
+            f"{RUN_SCHEMA!r})",
+            where=where,
+            fix="run the agent-backtest version that wrote it, or write it again with this one",
+        )
+    found = "no schema" if schema is None else f"schema {schema!r}"
+    raise InputError(
+        f"not a run result: {found}, expected {RUN_SCHEMA!r}",
+        where=where,
+        fix="pass the result.json from pytest --agent-evals-report DIR, not a case or trace file",
+    )
