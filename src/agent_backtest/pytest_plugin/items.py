@@ -6,8 +6,11 @@ limit, and leaves the results in the stash; each item then reports its own.
 Under an xdist worker items arrive one at a time, so each runs on its own (the
 workers still produce the same results: a run depends only on the case).
 
-Each item puts its result on the report as ``user_properties`` (JSON without
-the trace) so an xdist controller, ``--junitxml`` and the gate can read it.
+Each item puts its result on the report twice: compact JSON (no traces) in
+``user_properties``, which ``--junitxml`` writes out, and the full JSON (with
+the candidate traces) as the plain string attribute ``agent_backtest_result``.
+pytest serializes every JSON-able attribute of a report for xdist, so the
+controller receives the full result and builds result.json and the gate once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 RESULT_PROPERTY = "agent_backtest.result"
 OUTCOME_PROPERTY = "agent_backtest.outcome"
 PASS_RATE_PROPERTY = "agent_backtest.pass_rate"
+RESULT_ATTR = "agent_backtest_result"  # full CaseResult JSON on the call report
+EVALSET_ATTR = "agent_backtest_evalset"  # the case's evalset folder, on every case report
 
 
 class CaseFailed(Exception):  # noqa: N818 - it reads as what happened to the case
@@ -64,12 +69,13 @@ class CaseItem(pytest.Item):
         self.case = case
         self.evalset_config = evalset_config
         self.evalset_root = evalset_root
+        self.case_result: CaseResult | None = None  # set by runtest, read by the report hook
 
     def resolved(self) -> Resolved:
         return resolve(self.config, self.get_closest_marker(MARKER))
 
     def runtest(self) -> None:
-        result = self._result()
+        result = self.case_result = self._result()
         self.user_properties.append((OUTCOME_PROPERTY, result.outcome.value))
         self.user_properties.append((PASS_RATE_PROPERTY, f"{result.pass_rate:.4g}"))
         self.user_properties.append((RESULT_PROPERTY, compact_json(result)))
@@ -99,6 +105,16 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"case {self.evalset_config.name}/{self.case.id}"
+
+
+def attach_result(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Put what the controller needs on a case item's report (plain strings: xdist-safe)."""
+    if not isinstance(item, CaseItem):
+        return
+    setattr(report, EVALSET_ATTR, str(item.evalset_root))
+    if report.when == "call" and item.case_result is not None:
+        setattr(report, RESULT_ATTR, item.case_result.to_json())
+        item.case_result = None  # the report carries it now; traces can be large
 
 
 def run_items(items: Sequence[CaseItem]) -> dict[str, CaseResult]:

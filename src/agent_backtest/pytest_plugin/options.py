@@ -141,7 +141,7 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(option.ini, option.help, default=None)
 
 
-def _pyproject(config: pytest.Config) -> Path | None:
+def pyproject_of(config: pytest.Config) -> Path | None:
     from agent_backtest.config import find_pyproject
 
     inipath = config.inipath
@@ -208,7 +208,7 @@ def resolve(config: pytest.Config, marker: pytest.Mark | None = None) -> Resolve
     # flag and marker travel separately.
     agent_override = flags.get("agent") or marked.get("agent")
     try:
-        settings = load_settings(overrides, pyproject=_pyproject(config))
+        settings = load_settings(overrides, pyproject=pyproject_of(config))
     except ConfigError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     if settings.llm_mode not in LLM_CHOICES:

@@ -7,12 +7,18 @@ collection, the runner, YAML and pydantic load inside the hooks that need them.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from agent_backtest.pytest_plugin.fixtures import backtest_case, replay
 from agent_backtest.pytest_plugin.options import MARKER, add_options, resolve
+from agent_backtest.pytest_plugin.state import state
+
+if TYPE_CHECKING:
+    from agent_backtest.report.shards import Shard
 
 __all__ = ["backtest_case", "replay"]
 
@@ -31,6 +37,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     resolved = resolve(config)  # fail fast on a bad flag or ini value: a UsageError
     _register_builtin_failure_modes(config)
+    state(config).shard = _shard(resolved.settings.shard)
+    if not hasattr(config, "workerinput"):  # xdist workers only run cases and send results
+        from agent_backtest.pytest_plugin.run_gate import start
+
+        start(config, resolved)
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         # ``pytest --agent-evals`` with no paths runs the evalsets, not the ordinary tests.
         folder = Path(config.rootpath, resolved.settings.evalsets)
@@ -41,6 +52,20 @@ def pytest_configure(config: pytest.Config) -> None:
                 "agent_evals_evalsets / [tool.agent-backtest] evalsets)"
             )
         config.args = [str(folder)]
+
+
+def _shard(value: str | None) -> Shard | None:
+    if value is None:
+        return None
+    from agent_backtest.report.shards import parse_shard
+
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise pytest.UsageError(
+            f"--agent-evals-shard: {exc}; give I/N with 1 <= I <= N, "
+            "e.g. --agent-evals-shard 1/4 (I is 1-based, like a CI matrix index)"
+        ) from None
 
 
 def _register_builtin_failure_modes(config: pytest.Config) -> None:
@@ -66,3 +91,32 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     case_file: CaseFile = CaseFile.from_parent(parent, path=file_path)
     return case_file
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = state(config).shard if config.getoption("agent_evals") else None
+    if shard is None:
+        return
+    from agent_backtest.pytest_plugin.items import CaseItem
+
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        # Only cases are sharded; ordinary tests given as paths run in every shard.
+        mine = not isinstance(item, CaseItem) or shard.holds(item.evalset_config.name, item.case.id)
+        (keep if mine else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if item.config.getoption("agent_evals"):
+        from agent_backtest.pytest_plugin.items import attach_result
+
+        attach_result(item, report)
+    return report

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from agent_backtest.evalset.case import Case
     from agent_backtest.evalset.config import EvalSetConfig
     from agent_backtest.replay.result import CaseResult
+    from agent_backtest.report.assemble import GateInputs
+    from agent_backtest.report.model import RunReport
+    from agent_backtest.report.shards import Shard
 
 
 @dataclass
@@ -26,9 +29,25 @@ class PluginState:
     results: dict[str, CaseResult] = field(default_factory=dict)
     # case index for the fixtures: "id" and "evalset/id" -> (case, config, evalset folder)
     index: dict[str, tuple[Case, EvalSetConfig, Path]] | None = None
+    # --agent-evals-shard, parsed once; every process (workers too) deselects by it
+    shard: Shard | None = None
+
+
+@dataclass
+class RunState:
+    """What the controller (or the only process) gathers for result.json and the gate."""
+
+    inputs: GateInputs  # policy, coverage.json, baseline, override: checked before the run
+    # node id -> full CaseResult JSON (with traces), as the report carried it
+    reported: dict[str, str] = field(default_factory=dict)
+    evalset_roots: set[Path] = field(default_factory=set)  # evalset folders that ran
+    other_failed: bool = False  # a failure that is not a case result: pytest's exit code stands
+    report: RunReport | None = None  # built at session finish
+    written: dict[str, Path] = field(default_factory=dict)  # output name -> file
 
 
 STATE = pytest.StashKey[PluginState]()
+RUN = pytest.StashKey[RunState]()
 
 
 def state(config: pytest.Config) -> PluginState:
