@@ -25,6 +25,7 @@ from agent_backtest.gate.stats import (
     count_runs,
     decided_runs,
     flaky_cases,
+    holm_adjusted,
     p_value_worse,
     wilson_interval,
 )
@@ -84,6 +85,10 @@ def _names(keys: Sequence[str]) -> str:
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _pct(value: float) -> str:
     return f"{value:.0%}"
 
@@ -131,7 +136,14 @@ def decide(
         _row(mode, policy, frequency, cases_per_mode, tallies.get(mode), baseline_tallies)
         for mode, frequency in _modes(coverage, cases_per_mode, tallies)
     ]
+    # One test per mode: without the correction, ten modes of pure noise would fail
+    # the gate in four runs out of ten at alpha 0.05. Holm keeps that chance at alpha.
+    tested = [row for row in rows if row.p_value is not None]
+    adjusted = holm_adjusted([r.p_value or 0.0 for r in tested])
+    for row, p_value in zip(tested, adjusted, strict=True):
+        row.p_value = p_value
     for row in rows:
+        _set_status(row, policy, cases_per_mode, tallies.get(row.mode))
         _explain_row(gate, row, tallies.get(row.mode))
     _check_regressions(gate, rows, newly_failing)
     share = _check_coverage(gate, rows, coverage, cases_per_mode)
@@ -143,7 +155,7 @@ def decide(
         gate.warnings.append(f"flaky cases (their repeats disagree): {_names(flaky)}")
     if quarantined:
         gate.warnings.append(
-            f"quarantined {len(quarantined)} flaky cases: left out of the pass rates "
+            f"quarantined {_count(len(quarantined), 'flaky case')}: left out of the pass rates "
             "(quarantine_flaky: true); fix or re-record them"
         )
     if not cases:
@@ -219,7 +231,7 @@ def _row(
         production_share=frequency.share if frequency else None,
         last_seen=frequency.last_seen if frequency else None,
         cases=cases_per_mode.get(mode, 0),
-        status=ModeStatus.PASSED,
+        status=ModeStatus.PASSED,  # until _set_status
     )
     if tally is not None and tally.runs:
         row.runs, row.passed_runs = tally.runs, tally.passed
@@ -230,6 +242,13 @@ def _row(
         row.baseline_pass_rate = before.passed / before.runs
         row.delta = row.pass_rate - row.baseline_pass_rate
         row.p_value = p_value_worse(row.passed_runs, row.runs, before.passed, before.runs)
+    return row
+
+
+def _set_status(
+    row: ModeRow, policy: GatePolicy, cases_per_mode: Mapping[str, int], tally: _Tally | None
+) -> None:
+    mode = row.mode
     minimum = min_pass_rate(policy, mode, tally)
     covered = mode == NO_MODE or is_covered(mode, cases_per_mode, policy.min_cases_per_mode)
     if row.p_value is not None and row.p_value < policy.alpha:
@@ -245,7 +264,6 @@ def _row(
         row.status, row.note = ModeStatus.NOT_RUN, "no case of this mode ran"
     if row.status is ModeStatus.PASSED and minimum < _configured(policy, mode):
         row.note = f"min pass rate {_pct(minimum)}: the run's per-case pass rate"
-    return row
 
 
 def _configured(policy: GatePolicy, mode: str) -> float:
@@ -293,17 +311,17 @@ def _check_regressions(gate: _Gate, rows: Sequence[ModeRow], newly_failing: list
     cases = f"; passed on the baseline, fail now: {_names(newly_failing)}" if newly_failing else ""
     if len(regressed) > allowed:
         gate.reasons.append(
-            f"{len(regressed)} failure modes are significantly worse than the baseline "
+            f"{_count(len(regressed), 'failure mode')} significantly worse than the baseline "
             f"(max_regressions {allowed}, alpha {gate.policy.alpha:g}): {details}{cases}"
         )
     elif regressed:
         gate.warnings.append(
-            f"{len(regressed)} failure modes are significantly worse than the baseline, "
+            f"{_count(len(regressed), 'failure mode')} significantly worse than the baseline, "
             f"within max_regressions {allowed}: {details}{cases}"
         )
     elif newly_failing:
         gate.warnings.append(
-            f"{len(newly_failing)} cases passed on the baseline and fail now, but no failure "
+            f"{_count(len(newly_failing), 'case')} passed on the baseline and fail now, but no failure "
             f"mode is significantly worse (alpha {gate.policy.alpha:g}): {_names(newly_failing)}"
         )
 
@@ -369,8 +387,8 @@ def _check_drift(gate: _Gate, drift: Sequence[str]) -> None:
     if not drift or gate.policy.classifier_drift == "ignore":
         return
     line = (
-        f"{len(drift)} classifier versions differ from the ones that labelled production: "
-        f"{_names(drift)}"
+        f"classifier drift ({len(drift)}): a version differs from the one that labelled "
+        f"production: {_names(drift)}"
     )
     if gate.policy.classifier_drift == "fail":
         gate.reasons.append(f"{line} (classifier_drift: fail; re-label or re-promote the cases)")

@@ -84,6 +84,21 @@ def _log_comb(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the given order.
+
+    Comparing an adjusted p-value with alpha keeps the chance that noise alone
+    flags *any* of the tests at alpha, whatever their number and correlation.
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
 def decided_runs(case: CaseResult) -> list[RunResult]:
     """The runs of a case, or one run standing for the outcome when none were recorded."""
     if case.runs:
