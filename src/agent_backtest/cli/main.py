@@ -8,6 +8,7 @@ import click
 
 from agent_backtest.cli.calibrate import calibrate_command
 from agent_backtest.cli.cases import cases
+from agent_backtest.cli.coverage import coverage_command
 from agent_backtest.cli.doctor import doctor_command
 from agent_backtest.cli.merge import merge_command
 from agent_backtest.cli.promote import promote_command
@@ -45,6 +46,7 @@ cli.add_command(schema)
 cli.add_command(export)
 cli.add_command(import_)
 cli.add_command(calibrate_command)
+cli.add_command(coverage_command)
 cli.add_command(merge_command)
 cli.add_command(doctor_command)
 
