@@ -33,6 +33,16 @@ HOSTILE = "</script><img src=x onerror=alert(1)> 100% done: a,b\r\nnext ``` line
 LOOP_REASON = "lookup_order called 4 times with the same arguments"
 INVENTED_REASON = "refund amount 120.00 appears in no tool result"
 JUDGE_ERROR = "judge task_outcome timed out after 3 retries"
+# The step_repetition row of ``failing_gate()`` as every writer's mode table shows it.
+STEP_REPETITION_CELLS = [
+    "step_repetition",
+    "42.0%",
+    "2",
+    "50% (2/4)",
+    "[15%, 85%]",
+    "-25pp (p=0.21)",
+    "passed",
+]
 
 
 def candidate_trace(trace_id: str, *, loops: int = 1, answer: str = "Refunded.") -> Trace:

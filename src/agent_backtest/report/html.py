@@ -61,7 +61,8 @@ def embedded_json(report: RunReport) -> str:
     ``<``, ``>`` and ``&`` only occur inside JSON strings, where their ``\\u``
     escapes mean the same characters to ``JSON.parse``.
     """
-    return report.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = report.model_dump_json(by_alias=True, exclude_none=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render_html(report: RunReport) -> str:

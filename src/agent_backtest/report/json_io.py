@@ -18,7 +18,7 @@ from agent_backtest.report.model import RUN_SCHEMA, RunReport
 from agent_backtest.trace.writers import atomic_writer
 
 SCHEMA_PREFIX = RUN_SCHEMA.rsplit("@", 1)[0] + "@"
-REGENERATE = "write it again with pytest --agent-evals (--agent-evals-report DIR) or backtest merge"
+REGENERATE = "write it again with pytest --agent-evals or backtest merge"
 
 
 def write_result(report: RunReport, path: Path) -> None:
@@ -49,7 +49,7 @@ def _load_json(path: Path) -> Any:
         raise InputError(
             "run result not found",
             where=Location(path),
-            fix="pass the result.json pytest --agent-evals wrote (.backtest/report/ by default)",
+            fix="pass the result.json pytest --agent-evals wrote, by default in .backtest/report/",
         ) from None
     except IsADirectoryError:
         raise InputError(
@@ -60,7 +60,8 @@ def _load_json(path: Path) -> Any:
     except OSError as exc:
         raise InputError(f"cannot read run result: {exc.strerror}", where=Location(path)) from None
     try:
-        return json.loads(text)
+        # Decoded here: json.loads on bytes would guess UTF-16 from a stray BOM.
+        return json.loads(text.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(
             "run result is not UTF-8 text", where=Location(path), fix=REGENERATE
@@ -95,5 +96,5 @@ def _check_schema(path: Path, data: Any) -> None:
     raise InputError(
         f"not a run result: {found}, expected {RUN_SCHEMA!r}",
         where=where,
-        fix="pass the result.json from pytest --agent-evals-report DIR, not a case or trace file",
+        fix="pass the result.json pytest --agent-evals writes, not a case or trace file",
     )

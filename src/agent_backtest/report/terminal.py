@@ -17,7 +17,7 @@ MIN_MODE_COLUMN = 12
 
 
 def render_summary(report: RunReport, *, width: int = 100) -> str:
-    lines = [_headline(report)]
+    lines = _headline(report)
     gate = report.gate
     if gate is not None and gate.modes:
         lines.append("")
@@ -36,17 +36,16 @@ def render_summary(report: RunReport, *, width: int = 100) -> str:
     return "\n".join(_fit(line, width) for line in lines)
 
 
-def _headline(report: RunReport) -> str:
+def _headline(report: RunReport) -> list[str]:
+    total = len(report.cases)
     where = [f"agent {report.agent}"] if report.agent else []
     where.append(f"llm {report.llm_mode}")
     if report.shard:
         where.append(f"shard {report.shard}")
-    total = len(report.cases)
-    return (
-        f"agent-backtest: {total} case{'s' if total != 1 else ''}"
-        + f": {fmt.outcome_counts(report)}"
-        + f" ({', '.join(where)})"
-    )
+    return [
+        f"agent-backtest: {total} case{'s' if total != 1 else ''}: {fmt.outcome_counts(report)}",
+        "  " + ", ".join(where),
+    ]
 
 
 def _row_cells(row: ModeRow) -> tuple[str, ...]:
