@@ -123,6 +123,16 @@ def test_max_regressions_tolerates_that_many_regressed_modes() -> None:
     ).passed
 
 
+def test_a_tolerated_regression_must_still_meet_the_minimum_pass_rate() -> None:
+    baseline = [result(f"l{i}", "PPP", [LOOP]) for i in range(8)]
+    candidate = [result(f"l{i}", "PPP" if i < 3 else "FFF", [LOOP]) for i in range(8)]
+    policy = GatePolicy(min_pass_rate=0.5, max_regressions=1)
+    decision = decide(candidate, policy, cases_per_mode={LOOP: 8}, baseline=baseline)
+    assert decision.modes[0].status is ModeStatus.REGRESSED
+    assert not decision.passed
+    assert decision.reasons[0].startswith("step_repetition: pass rate 38% (9/24 runs")
+
+
 def test_the_baseline_is_compared_on_the_same_cases_only() -> None:
     # The baseline ran cases this shard did not; they must not lower or raise the bar.
     baseline = [result(f"c{i}", "PPP", [LOOP]) for i in range(5)]
@@ -319,7 +329,15 @@ def test_modes_not_run_are_rows_too_and_nothing_at_all_is_said() -> None:
 
 def test_the_decision_does_not_depend_on_input_order() -> None:
     coverage = snapshot(**{LOOP: 30, TRUNC: 30, COST: 60})
-    cases = [result(f"c{i}", "PF"[i % 2] * 2, [(LOOP, TRUNC, COST)[i % 3]]) for i in range(30)]
+    cases = [
+        result(
+            f"c{i}",
+            "PF"[i % 2] * 2,
+            [(LOOP, TRUNC, COST)[i % 3]],
+            drift=[f"judge@{i}"] * (i % 4 == 0),
+        )
+        for i in range(30)
+    ]
     baseline = [result(f"c{i}", "PP", [(LOOP, TRUNC, COST)[i % 3]]) for i in range(30)]
     per_mode = {LOOP: 10, TRUNC: 10, COST: 10}
     first = decide(

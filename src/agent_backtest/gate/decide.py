@@ -79,9 +79,11 @@ def _tally(cases: Iterable[CaseResult], *, errors_fail: bool) -> dict[str, _Tall
     return tallies
 
 
-def _names(keys: Sequence[str]) -> str:
-    shown = ", ".join(keys[:_SHOWN])
-    rest = len(keys) - _SHOWN
+def _names(keys: Iterable[str]) -> str:
+    """The first few, sorted (never in input order, which differs between shards)."""
+    ordered = sorted(keys)
+    shown = ", ".join(ordered[:_SHOWN])
+    rest = len(ordered) - _SHOWN
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
@@ -148,7 +150,7 @@ def decide(
     _check_regressions(gate, rows, newly_failing)
     share = _check_coverage(gate, rows, coverage, cases_per_mode)
     _check_errors(gate, counted, errors_fail)
-    drift = [f"{case_key(c)}: {line}" for c in cases for line in c.drift]
+    drift = sorted(f"{case_key(c)}: {line}" for c in cases for line in c.drift)
     _check_drift(gate, drift)
     _check_calibration(gate, calibration)
     if flaky:
@@ -253,7 +255,7 @@ def _set_status(
     covered = mode == NO_MODE or is_covered(mode, cases_per_mode, policy.min_cases_per_mode)
     if row.p_value is not None and row.p_value < policy.alpha:
         row.status = ModeStatus.REGRESSED
-    elif row.pass_rate is not None and row.passed_runs < minimum * row.runs - 1e-9:
+    elif _below(row, minimum):
         row.status = ModeStatus.FAILED
     elif tally is not None and not tally.runs and tally.errored_runs:
         row.status, row.note = ModeStatus.ERROR, "every run errored"
@@ -279,15 +281,22 @@ def min_pass_rate(policy: GatePolicy, mode: str, tally: _Tally | None = None) ->
     return min(configured, tally.case_pass_rate)
 
 
+def _below(row: ModeRow, minimum: float) -> bool:
+    # In whole runs, so 4/5 meets 0.8 whatever the float rounding of 0.8 * 5.
+    return row.runs > 0 and row.passed_runs < minimum * row.runs - 1e-9
+
+
 def _explain_row(gate: _Gate, row: ModeRow, tally: _Tally | None) -> None:
     if tally is None:
         return
     errored = ""
     if tally.errored and gate.policy.errors_count_as == "fail":
         errored = f"; errored (counted as failed): {_names(tally.errored)}"
-    if row.status is ModeStatus.FAILED and row.pass_rate is not None and row.interval:
+    minimum = min_pass_rate(gate.policy, row.mode, tally)
+    # Checked apart from the status: a regressed mode tolerated by max_regressions
+    # must still meet its minimum.
+    if _below(row, minimum) and row.pass_rate is not None and row.interval:
         low, high = row.interval
-        minimum = min_pass_rate(gate.policy, row.mode, tally)
         gate.reasons.append(
             f"{row.mode}: pass rate {_pct(row.pass_rate)} ({row.passed_runs}/{row.runs} runs, "
             f"{_pct(gate.policy.confidence)} interval {_pct(low)}-{_pct(high)}) is below "
