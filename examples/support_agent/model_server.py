@@ -1,0 +1,106 @@
+"""The scripted model over HTTP: an OpenAI-compatible chat-completions server on 127.0.0.1.
+
+Standard library only, so the example needs nothing beyond agent-backtest's own
+dependencies. Point the agent at it with ``OPENAI_BASE_URL``::
+
+    python -m examples.support_agent.model_server --port 8300 &
+    OPENAI_BASE_URL=http://127.0.0.1:8300/v1 python -m pytest --agent-evals --agent-evals-llm=record
+
+or use it from Python: ``with ScriptedModelServer() as server: ... server.base_url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from examples.support_agent.scripted_model import completion
+
+MODEL_IDS = ("gpt-4o-mini",)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the OpenAI client expects
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the server is quiet; the agent's traces say what happened
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        self._send(status, {"error": {"message": message, "type": "invalid_request_error"}})
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            models = [{"id": m, "object": "model", "owned_by": "scripted"} for m in MODEL_IDS]
+            self._send(200, {"object": "list", "data": models})
+            return
+        self._error(404, f"no route {self.path}")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._error(404, f"no route {self.path}; the scripted model serves chat completions")
+            return
+        try:
+            request = json.loads(raw or b"{}")
+        except json.JSONDecodeError as exc:
+            self._error(400, f"request body is not JSON: {exc}")
+            return
+        if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
+            self._error(400, "a chat-completions request needs a 'messages' list")
+            return
+        if request.get("stream"):
+            self._error(400, "the scripted model does not stream; call it with stream=false")
+            return
+        self._send(200, completion(request))
+
+
+class ScriptedModelServer:
+    """``with ScriptedModelServer() as server:`` serves on a free port until the block ends."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedModelServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the support agent's scripted model.")
+    parser.add_argument("--port", type=int, default=8300)
+    port = parser.parse_args().port
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    print(f"scripted model at http://127.0.0.1:{port}/v1 (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
