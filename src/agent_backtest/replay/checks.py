@@ -1,4 +1,4 @@
-"""What a run is checked against: the classifiers a case expects, and its budgets.
+"""What a run is checked against: the classifiers a case expects, its budgets, and drift.
 
 Kept apart from the runner so the checks stay pure functions over a ``Trace``
 that the CLI's ``backtest score`` and the gate can reuse.
@@ -6,12 +6,13 @@ that the CLI's ``backtest score`` and the gate can reuse.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent_backtest.errors import BacktestError
 from agent_backtest.evalset.case import Case
-from agent_backtest.replay.result import BudgetCheck
+from agent_backtest.replay.result import BudgetCheck, RunResult
+from agent_backtest.scoring.case_calibration import find_drift
 from agent_backtest.scoring.verdict import Classifier, Outcome, Verdict
 from agent_backtest.trace.model import Trace
 
@@ -69,6 +70,27 @@ def problem_of(exp: Expectation, verdict: Verdict) -> str | None:
         got = verdict.label if verdict.label is not None else verdict.value
         return f"{exp.classifier.id}: expected {exp.expected!r}, got {got!r} ({verdict.reason})"
     return None
+
+
+def classifier_drift(
+    case: Case, runs: Sequence[RunResult], needs: Sequence[Expectation]
+) -> list[str]:
+    """One line per classifier whose version differs from the one that labelled the case.
+
+    The versions compared are those the runs' verdicts carry; a run that errored
+    before scoring falls back to the versions the case resolved to.
+    """
+    used = {e.classifier.id: e.classifier.version for e in needs}
+    used.update({v.classifier: v.version for run in runs for v in run.verdicts})
+    lines: dict[str, str] = {}
+    for drift in find_drift([case], used.get):
+        key = f"{drift.classifier}@{drift.recorded_version}"
+        lines.setdefault(
+            key,
+            f"{drift.classifier}: labelled at {drift.recorded_version}, "
+            f"ran {drift.current_version}",
+        )
+    return list(lines.values())
 
 
 # -- budgets -------------------------------------------------------------------------

@@ -46,19 +46,22 @@ class DivergenceReport(BaseModel):
             f"tool calls: {len(self.calls)}, alignment with production: {self.alignment.value}"
         ]
         for call in self.calls:
-            where = (
-                f"recording #{call.recording_seq}"
-                if call.recording_seq is not None
-                else "NO RECORDING"
-            )
+            if call.recording_seq is not None:
+                where = f"recording #{call.recording_seq}"
+            else:
+                where = "REAL TOOL" if call.tier is MatchTier.LIVE else "NO RECORDING"
             lines.append(f"  {call.index + 1:>3}. {call.call}  -> {where} [{call.tier.value}]")
-            if call.tier is MatchTier.UNMATCHED:
+            if call.tier in _OFF_PATH:
                 lines.append(f"       {call.level}-level: {call.reason}")
         for repeated, times in self.repeated_calls.items():
             lines.append(f"  repeated: {repeated} x{times}")
         if self.unused_recordings:
             lines.append("  unused recordings: " + ", ".join(self.unused_recordings))
         return "\n".join(lines)
+
+
+# Calls no recording answered: the real tool may have (live), but production never did.
+_OFF_PATH = (MatchTier.UNMATCHED, MatchTier.LIVE)
 
 
 def _alignment(book: RecordingBook) -> OrderAlignment:
@@ -76,7 +79,7 @@ def build_report(book: RecordingBook) -> DivergenceReport:
     for call in book.calls:
         recorded_tools = {rec.tool for rec in book.recordings}
         level = None
-        if call.match.tier is MatchTier.UNMATCHED:
+        if call.match.tier in _OFF_PATH:
             level = "tool" if call.tool not in recorded_tools else "arguments"
         calls.append(
             CallDivergence(
@@ -92,7 +95,7 @@ def build_report(book: RecordingBook) -> DivergenceReport:
     return DivergenceReport(
         alignment=_alignment(book),
         calls=calls,
-        extra_calls=[c for c in calls if c.tier is MatchTier.UNMATCHED],
+        extra_calls=[c for c in calls if c.tier in _OFF_PATH],
         unused_recordings=[
             f"#{rec.seq} {format_call(rec.tool, rec.arguments)}" for rec in book.unused()
         ],

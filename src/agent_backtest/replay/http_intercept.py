@@ -7,7 +7,8 @@ transports of httpx (openai 1.x/2.x) or of its API-compatible successor httpx2
 call the candidate makes without touching its code. The patch is installed once and consults the
 active replay session (a ContextVar); outside a session it is a pass-through.
 While a case runs, a request is either an LLM call (answered per the LLM
-mode), an HTTP tool answered from the recordings, or blocked.
+mode), an HTTP tool answered from the recordings (or, for a GET the policy
+lets run ``live``, by the real endpoint), or blocked.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class LLMReplay:
     allowed_hosts: frozenset[str] = frozenset()  # the configured LLM endpoint's host(s)
     counts: Counter[str] = field(default_factory=Counter)
     interactions: list[str] = field(default_factory=list)  # keys used, in order
+    # Replay mode under --agent-evals-update: a request the cassette lacks goes to
+    # the endpoint and is stored, instead of failing the case.
+    record_missing: bool = False
+    recorded: list[str] = field(default_factory=list)  # keys stored by this run, in order
 
     def sample_index(self, body: dict[str, Any]) -> int:
         material = orjson.dumps(key_material(body, 0), option=orjson.OPT_SORT_KEYS).decode()
@@ -168,6 +173,8 @@ class _Exchange:
         self.body = _body(request) if self.is_llm else {}
         self.key = ""
         self.sample = 0
+        self.store_answer = self.llm is not None and self.llm.mode == "record"
+        self.live_tool: tuple[ToolSpec, dict[str, Any], int] | None = None
         if self.is_llm and self.llm is not None:
             self.sample = self.llm.sample_index(self.body)
             self.key = request_key(self.body, self.sample)
@@ -179,6 +186,9 @@ class _Exchange:
         if self.is_llm and llm is not None:
             if llm.mode == "replay":
                 recorded = llm.store.get(self.key)
+                if recorded is None and llm.record_missing:
+                    self.store_answer = True
+                    return None
                 if recorded is None:
                     raise llm.store.miss(self.body, self.sample)
                 self._span(recorded.status, recorded.body, recorded.chunks)
@@ -191,21 +201,32 @@ class _Exchange:
 
     def _http_tool(self) -> Any:
         spec = ToolSpec(
-            _http_tool_name(self.request), read_only=self.request.method in ("GET", "HEAD")
+            _http_tool_name(self.request),
+            read_only=self.request.method in ("GET", "HEAD"),
+            live_needs_policy=True,
         )
         arguments = _http_tool_arguments(self.request)
-        if not any(rec.tool == spec.name for rec in self.session.recordings):
+        named = self.session.policies.get(spec.name)
+        allowed_live = named is not None and named.unmatched == "live"
+        if not allowed_live and not any(rec.tool == spec.name for rec in self.session.recordings):
             raise self.flavor.blocked(
                 f"agent-backtest blocked network access to {self.request.url.host} during replay "
                 f"({spec.name} has no recording)",
                 request=self.request,
             )
+        started = time.perf_counter_ns()
         outcome = self.session.answer(spec, arguments)
+        if outcome.run_live:
+            self.live_tool = (spec, arguments, started)
+            return None
         if outcome.error is not None:
             return self.flavor.module.Response(
                 502, json={"error": outcome.error}, request=self.request
             )
-        result = outcome.result
+        return self._tool_response(outcome.result)
+
+    def _tool_response(self, result: Any) -> Any:
+        """A recorded HTTP tool answer: ``{"status", "json" | "text"}``, or a bare JSON body."""
         if (
             isinstance(result, dict)
             and "status" in result
@@ -219,6 +240,19 @@ class _Exchange:
                 int(result["status"]), text=str(result["text"]), request=self.request
             )
         return self.flavor.module.Response(200, json=result, request=self.request)
+
+    def finish_live_tool(self, response: Any) -> Any:
+        """Keep a live HTTP tool's (read) answer the way recordings hold it."""
+        assert self.live_tool is not None
+        spec, arguments, started = self.live_tool
+        result: dict[str, Any] = {"status": response.status_code}
+        try:
+            result["json"] = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            result["text"] = response.text
+        call = self.session.finish_live(spec, arguments, started, result=result)
+        # In update mode the candidate sees the redacted answer a later replay will give.
+        return self._tool_response(call.result) if self.session.update else response
 
     def after_live(self, response: Any) -> Any:
         """Record (and, in record mode, store) what the live endpoint answered."""
@@ -246,11 +280,12 @@ class _Exchange:
 
     def _store(self, status: int, body: Any, chunks: tuple[bytes, ...] | None) -> None:
         llm = self.llm
-        if llm is None or llm.mode != "record" or status >= 400:
+        if llm is None or not self.store_answer or status >= 400:
             return
         llm.store.put(
             Interaction(self.key, key_material(self.body, self.sample), status, body, chunks)
         )
+        llm.recorded.append(self.key)
 
     def _span(self, status: int, body: Any, chunks: tuple[bytes, ...] | None) -> None:
         span = llm_span_from_exchange(
@@ -283,6 +318,9 @@ def _patch(flavor: _Flavor) -> None:
         if answered is not None:
             return answered
         response = exchange.after_live(original_sync(self, request))
+        if exchange.live_tool is not None:
+            response.read()
+            return exchange.finish_live_tool(response)
         if exchange.is_llm and not isinstance(response.stream, _Tee):
             response.read()
             exchange.finish_body(response)
@@ -297,6 +335,9 @@ def _patch(flavor: _Flavor) -> None:
         if answered is not None:
             return answered
         response = exchange.after_live(await original_async(self, request))
+        if exchange.live_tool is not None:
+            await response.aread()
+            return exchange.finish_live_tool(response)
         if exchange.is_llm and not isinstance(response.stream, _Tee):
             await response.aread()
             exchange.finish_body(response)

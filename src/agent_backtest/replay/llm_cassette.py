@@ -9,7 +9,9 @@ flag and timeouts are excluded: they do not change what the model says.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +84,17 @@ class LLMReplayMissError(ReplayError):
 
 
 class CassetteStore:
-    """A folder of ``<key[:2]>/<key>.json`` files, one per recorded interaction."""
+    """A folder of ``<key[:2]>/<key>.json`` files, one per recorded interaction.
 
-    def __init__(self, root: Path) -> None:
+    ``redact`` runs on every interaction before it is written (secrets never
+    reach git); it is created lazily by the runner so replay never loads a key.
+    """
+
+    def __init__(
+        self, root: Path, redact: Callable[[Interaction], Interaction] | None = None
+    ) -> None:
         self.root = root
+        self.redact = redact
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -112,6 +121,8 @@ class CassetteStore:
         )
 
     def put(self, interaction: Interaction) -> Path:
+        if self.redact is not None:
+            interaction = self.redact(interaction)
         path = self.path(interaction.key)
         with atomic_writer(path) as handle:
             handle.write(
@@ -120,6 +131,18 @@ class CassetteStore:
                 )
             )
         return path
+
+    def stored_keys(self) -> list[str]:
+        """Every stored interaction's key, sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(path.stem for path in self.root.glob("*/*.json"))
+
+    def remove(self, key: str) -> None:
+        path = self.path(key)
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the two-letter folder, once it is empty
+            path.parent.rmdir()
 
     def all_requests(self) -> list[dict[str, Any]]:
         if not self.root.is_dir():

@@ -8,6 +8,9 @@
 3. ``positional``: opt-in, read-only tools only: the next unconsumed recording
    of that tool, whatever the arguments.
 
+A call no tier matches is ``unmatched``; when the session then lets the real
+(read-only) tool answer it, the call is re-tagged ``live``.
+
 Every answer is tagged with its tier so the divergence report can say how
 loosely the candidate was matched. Pure functions and one small stateful book;
 no I/O, so this is what the pytest plugin and Python users share.
@@ -32,6 +35,7 @@ class MatchTier(StrEnum):
     MATCHER = "matcher"
     POSITIONAL = "positional"
     UNMATCHED = "unmatched"
+    LIVE = "live"  # no recording; the real read-only tool answered
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,36 @@ class BudgetCheck(BaseModel):
     reason: str
 
 
+class RecordingUpdate(BaseModel):
+    """What ``--agent-evals-update`` changed for one case (empty lists: nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    added: list[str] = Field(default_factory=list)  # '#4 lookup_order(order_id="A9")'
+    pruned: list[str] = Field(default_factory=list)  # recordings the run did not use
+    llm_added: list[str] = Field(default_factory=list)  # cassette keys recorded
+    llm_pruned: list[str] = Field(default_factory=list)  # cassette keys no request used
+    case_file: str | None = None  # the case file, when it was rewritten
+    skipped: str | None = None  # why nothing was written (e.g. the run errored)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.pruned or self.llm_added or self.llm_pruned)
+
+    def render(self) -> str:
+        if self.skipped:
+            return f"recordings not updated: {self.skipped}"
+        if not self.changed:
+            return "recordings up to date"
+        lines = [
+            f"recordings updated: tool recordings +{len(self.added)} -{len(self.pruned)}, "
+            f"LLM interactions +{len(self.llm_added)} -{len(self.llm_pruned)}"
+        ]
+        lines.extend(f"  + {item}" for item in self.added)
+        lines.extend(f"  - {item}" for item in self.pruned)
+        return "\n".join(lines)
+
+
 class RunResult(BaseModel):
     """One run of the candidate on a case (one of K with ``--agent-evals-repeat K``)."""
 
@@ -76,6 +106,8 @@ class CaseResult(BaseModel):
     # production, one line each ("step_repetition: labelled at 1, ran 2"); the gate
     # warns or fails on them by policy.
     drift: list[str] = Field(default_factory=list)
+    # --agent-evals-update only: recordings and cassette files added and pruned.
+    updated: RecordingUpdate | None = None
 
     @property
     def passed(self) -> bool:
@@ -105,6 +137,9 @@ class CaseResult(BaseModel):
             lines.append(
                 f"pass rate {self.pass_rate:.0%} ({passed}/{len(self.runs)} runs; need {need})"
             )
+        lines.extend(f"classifier drift: {line}" for line in self.drift)
+        if self.updated is not None:
+            lines.append(self.updated.render())
         run = self.first_unpassed or (self.runs[0] if self.runs else None)
         if run is None:
             return "\n".join(lines)

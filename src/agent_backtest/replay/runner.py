@@ -11,6 +11,11 @@ The core the pytest plugin and the CLI share; no pytest imports. One case run:
    expects (outside the session: a judge's own HTTP calls must not be replayed);
 4. build the divergence report from the recording book.
 
+After the runs, ``CaseResult.drift`` names every classifier whose version
+differs from the one that labelled the case in production, and with
+``RunOptions.update`` (``--agent-evals-update``) ``replay.update`` writes back
+what the runs recorded and prunes what they did not use.
+
 ``run_cases`` runs many cases (and repeats) on one event loop under a
 semaphore. Classifiers are found through ``resolve_classifier`` (default: the
 scoring registry), which is the hand-off point for judges and plugins.
@@ -24,10 +29,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import orjson
 
 from agent_backtest.config import Settings
 from agent_backtest.errors import BacktestError, ConfigError
@@ -38,6 +41,7 @@ from agent_backtest.replay.checks import (
     ClassifierResolver,
     Expectation,
     check_budgets,
+    classifier_drift,
     classify,
     expectations,
     problem_of,
@@ -45,14 +49,19 @@ from agent_backtest.replay.checks import (
 from agent_backtest.replay.divergence import build_report
 from agent_backtest.replay.http_intercept import LLMMode, LLMReplay, install
 from agent_backtest.replay.llm_cassette import CassetteStore
-from agent_backtest.replay.matching import ToolMatchPolicy
-from agent_backtest.replay.result import CaseOutcome, CaseResult, RunResult
-from agent_backtest.replay.session import ReplaySession, ToolPolicy, replaying
+from agent_backtest.replay.matching import MatchTier, ToolMatchPolicy
+from agent_backtest.replay.redaction import EvalsetRedaction
+from agent_backtest.replay.result import CaseOutcome, CaseResult, RecordingUpdate, RunResult
+from agent_backtest.replay.session import ReplaySession, ToolPolicy, jsonable, replaying
 from agent_backtest.replay.trace_build import ROOT_SPAN_ID, build_trace, candidate_trace_id
+from agent_backtest.replay.update import DEFAULT_LLM_DIR, CaseRun, apply_updates, llm_folder
 from agent_backtest.scoring.verdict import Classifier, Outcome
 
+if TYPE_CHECKING:
+    from agent_backtest.promote.redact import RedactionRules
+
 LLM_MODES: tuple[LLMMode, ...] = ("live", "record", "replay")
-DEFAULT_LLM_DIR = "llm"
+__all__ = ["DEFAULT_LLM_DIR", "CaseJob", "RunOptions", "run_case", "run_cases"]
 
 
 def _registry_resolver(name: str) -> Classifier:
@@ -69,6 +78,7 @@ class CaseJob:
     config: EvalSetConfig
     root: Path  # the evalset folder (llm_recordings are relative to it)
     agent_override: str | None = None  # flag or marker: beats evalset.yaml and settings
+    path: Path | None = None  # the case file (update mode); default cases/<id>.yaml
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,11 @@ class RunOptions:
     # until classifiers judge every case, this is what catches a loop.
     fail_on_extra_calls: bool = True
     resolve_classifier: ClassifierResolver = field(default=_registry_resolver)
+    # --agent-evals-update: record what is missing (read-only tools, LLM calls), prune
+    # what is unused; see replay/update.py.
+    update: bool = False
+    # Extra redaction rules for what record/update write (the built-in ones always apply).
+    redaction_rules: RedactionRules | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, **changes: Any) -> RunOptions:
@@ -96,8 +111,15 @@ class RunOptions:
             "repeat": max(1, int(settings.repeat)),
             "pass_rate": settings.pass_rate,
             "traces_dir": Path(settings.traces_dir) if settings.traces_dir else None,
+            "update": bool(settings.update),
         }
         values.update(changes)
+        if values["update"] and values["repeat"] > 1:
+            # K runs would each record the same missing calls and disagree on what is unused.
+            raise ConfigError(
+                f"--agent-evals-update records from one run per case, not {values['repeat']}",
+                fix="update without --agent-evals-repeat, then repeat on the updated recordings",
+            )
         return cls(**values)
 
 
@@ -115,6 +137,7 @@ def tool_policy(policy: ToolReplayPolicy) -> ToolPolicy:
             positional_fallback=policy.positional_fallback,
         ),
         unmatched=unmatched,
+        side_effects=policy.side_effects,
     )
 
 
@@ -132,18 +155,22 @@ def agent_entry_point(job: CaseJob, settings_agent: str | None) -> tuple[str | N
     return settings_agent, "[tool.agent-backtest] agent"
 
 
-def llm_allowed_hosts(mode: LLMMode, base_url: str | None) -> frozenset[str]:
-    """In replay nothing may reach the network; otherwise only the LLM endpoint's host."""
-    if mode == "replay":
+def llm_allowed_hosts(
+    mode: LLMMode, base_url: str | None, *, update: bool = False
+) -> frozenset[str]:
+    """In replay nothing may reach the network (unless updating: then only the LLM
+    endpoint's host, for requests the cassette lacks); otherwise only that host."""
+    if mode == "replay" and not update:
         return frozenset()
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     host = urlsplit(url).hostname
     return frozenset({host}) if host else frozenset()
 
 
-def llm_store(job: CaseJob) -> CassetteStore:
-    relative = job.case.llm_recordings or f"{DEFAULT_LLM_DIR}/{job.case.id}"
-    return CassetteStore(job.root / relative)
+def llm_store(job: CaseJob, redaction: EvalsetRedaction | None = None) -> CassetteStore:
+    return CassetteStore(
+        llm_folder(job.case, job.root), redaction.interaction if redaction is not None else None
+    )
 
 
 # -- one run -------------------------------------------------------------------------
@@ -164,9 +191,22 @@ def _error_line(exc: BaseException) -> str:
 async def run_once(
     job: CaseJob, agent: Agent, options: RunOptions, attempt: int, needs: list[Expectation]
 ) -> RunResult:
+    return (await _run_in_session(job, agent, options, attempt, needs, None))[0]
+
+
+async def _run_in_session(
+    job: CaseJob,
+    agent: Agent,
+    options: RunOptions,
+    attempt: int,
+    needs: list[Expectation],
+    redaction: EvalsetRedaction | None,
+) -> tuple[RunResult, ReplaySession]:
     case = job.case
     default, policies = session_policies(job.config)
     trace_id = candidate_trace_id(job.config.name, case.id, attempt)
+    if redaction is None and (options.update or options.llm_mode == "record"):
+        redaction = EvalsetRedaction(job.root, options.redaction_rules)
     session = ReplaySession(
         case.recordings,
         policies=policies,
@@ -175,9 +215,14 @@ async def run_once(
         parent_span_id=ROOT_SPAN_ID,
         llm=LLMReplay(
             mode=options.llm_mode,
-            store=llm_store(job),
-            allowed_hosts=llm_allowed_hosts(options.llm_mode, options.llm_base_url),
+            store=llm_store(job, redaction),
+            allowed_hosts=llm_allowed_hosts(
+                options.llm_mode, options.llm_base_url, update=options.update
+            ),
+            record_missing=options.update,
         ),
+        update=options.update,
+        redact=redaction.value if options.update and redaction is not None else None,
     )
     install()
     output: Any = None
@@ -191,7 +236,7 @@ async def run_once(
     duration = time.perf_counter() - started
     if error is None and session.errors:
         error = session.errors[0]  # unmatched: error, even if the agent swallowed it
-    output = _jsonable(output)
+    output = jsonable(output)
     trace = build_trace(
         session,
         trace_id=trace_id,
@@ -210,11 +255,15 @@ async def run_once(
     budgets = check_budgets(case, trace, duration)
     problems.extend(f"budget {b.name}: {b.reason}" for b in budgets if not b.passed)
     divergence = build_report(session.book)
-    if options.fail_on_extra_calls and divergence.extra_calls:
-        calls = ", ".join(c.call for c in divergence.extra_calls[:3])
-        more = len(divergence.extra_calls) - 3
+    # In update mode a call the real tool answered is recorded now, so it is on the path.
+    unrecorded = [
+        c for c in divergence.extra_calls if not (options.update and c.tier is MatchTier.LIVE)
+    ]
+    if options.fail_on_extra_calls and unrecorded:
+        calls = ", ".join(c.call for c in unrecorded[:3])
+        more = len(unrecorded) - 3
         problems.append(
-            f"left the recorded path: {len(divergence.extra_calls)} tool call(s) had no "
+            f"left the recorded path: {len(unrecorded)} tool call(s) had no "
             f"recording ({calls}{f', +{more} more' if more > 0 else ''})"
         )
     if error is None and any(v.outcome is Outcome.ERROR for v in verdicts):
@@ -228,7 +277,7 @@ async def run_once(
         suffix = f".{attempt}" if options.repeat > 1 else ""
         name = f"{case.id}{suffix}.otlp.json"
         await asyncio.to_thread(write_otlp_json, trace, options.traces_dir / job.config.name / name)
-    return RunResult(
+    run = RunResult(
         attempt=attempt,
         outcome=outcome,
         error=error,
@@ -240,12 +289,7 @@ async def run_once(
         trace=trace,
         duration_s=duration,
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return orjson.loads(orjson.dumps(value, default=str))
+    return run, session
 
 
 def _errored(attempt: int, message: str) -> RunResult:
@@ -253,7 +297,11 @@ def _errored(attempt: int, message: str) -> RunResult:
 
 
 def aggregate(
-    job: CaseJob, agent: str | None, options: RunOptions, runs: list[RunResult]
+    job: CaseJob,
+    agent: str | None,
+    options: RunOptions,
+    runs: list[RunResult],
+    needs: Sequence[Expectation] = (),
 ) -> CaseResult:
     passed = sum(r.passed for r in runs)
     rate = passed / len(runs) if runs else 0.0
@@ -277,6 +325,7 @@ def aggregate(
         pass_rate=rate,
         required_pass_rate=options.pass_rate,
         duration_s=sum(r.duration_s for r in runs),
+        drift=classifier_drift(job.case, runs, needs),
     )
 
 
@@ -308,34 +357,79 @@ async def run_cases(
                 agents[key] = exc
         return entry, agents[key]
 
-    async def one(job: CaseJob, agent: Agent, attempt: int, needs: list[Expectation]) -> RunResult:
-        async with semaphore:
-            return await run_once(job, agent, options, attempt, needs)
+    redactions: dict[Path, EvalsetRedaction] = {}
+    sessions: dict[int, ReplaySession] = {}  # job index -> its session (update mode)
 
-    plans: list[tuple[CaseJob, str | None, list[asyncio.Task[RunResult]] | str]] = []
-    for job in jobs:
+    def redaction_for(job: CaseJob) -> EvalsetRedaction:
+        return redactions.setdefault(job.root, EvalsetRedaction(job.root, options.redaction_rules))
+
+    async def one(index: int, attempt: int, agent: Agent, needs: list[Expectation]) -> RunResult:
+        job = jobs[index]
+        async with semaphore:
+            run, session = await _run_in_session(
+                job, agent, options, attempt, needs, redaction_for(job)
+            )
+        sessions[index] = session
+        return run
+
+    # Before anything runs: a cassette folder's keys, so "added" means new to the folder.
+    before = {
+        i: frozenset(llm_store(job).stored_keys()) for i, job in enumerate(jobs) if options.update
+    }
+    plans: list[tuple[str | None, list[Expectation], list[asyncio.Task[RunResult]] | str]] = []
+    for index, job in enumerate(jobs):
         entry, agent = agent_for(job)
         if isinstance(agent, ConfigError):
-            plans.append((job, entry, agent.one_line()))
+            plans.append((entry, [], agent.one_line()))
             continue
         try:
             needs = expectations(job.case, options.resolve_classifier)
         except ConfigError as exc:
-            plans.append((job, entry, exc.one_line()))
+            plans.append((entry, [], exc.one_line()))
             continue
         tasks = [
-            asyncio.ensure_future(one(job, agent, attempt, needs))
+            asyncio.ensure_future(one(index, attempt, agent, needs))
             for attempt in range(options.repeat)
         ]
-        plans.append((job, entry, tasks))
+        plans.append((entry, needs, tasks))
     results: list[CaseResult] = []
-    for job, entry, planned in plans:
+    for job, (entry, needs, planned) in zip(jobs, plans, strict=True):
         if isinstance(planned, str):
             runs = [_errored(0, planned)]
         else:
             runs = list(await asyncio.gather(*planned))
-        results.append(aggregate(job, entry, options, runs))
+        results.append(aggregate(job, entry, options, runs, needs))
+    if options.update:
+        await asyncio.to_thread(_write_updates, jobs, results, sessions, before)
     return results
+
+
+def _write_updates(
+    jobs: Sequence[CaseJob],
+    results: list[CaseResult],
+    sessions: dict[int, ReplaySession],
+    before: dict[int, frozenset[str]],
+) -> None:
+    """Hand every case that ran to ``replay.update``; attach what changed to its result."""
+    ran = [i for i in range(len(jobs)) if i in sessions]
+    updates = apply_updates(
+        [
+            CaseRun(
+                case=jobs[i].case,
+                root=jobs[i].root,
+                session=sessions[i],
+                error=results[i].runs[0].error,
+                store=llm_store(jobs[i]),
+                llm_before=before[i],
+                case_path=jobs[i].path,
+            )
+            for i in ran
+        ]
+    )
+    for i, update in zip(ran, updates, strict=True):
+        results[i].updated = update
+    for i in set(range(len(jobs))) - set(ran):
+        results[i].updated = RecordingUpdate(skipped=results[i].runs[0].error or "did not run")
 
 
 def run_case(

@@ -3,12 +3,18 @@
 The active session lives in a ``ContextVar`` so concurrent cases in one event
 loop (or threads started with ``contextvars.copy_context``) each see their own
 recordings. Tools reach it through ``active_session()``.
+
+With ``update=True`` (``--agent-evals-update``) a call no recording answers
+runs the real tool when it is read-only and has no side effects; what it
+returned is redacted, kept in ``live_results`` for the case file, and that
+redacted value is what the candidate sees, so the run is the one a later
+replay of the updated case will reproduce.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -19,6 +25,7 @@ import orjson
 from agent_backtest.errors import ReplayError
 from agent_backtest.evalset.case import ToolRecording
 from agent_backtest.replay.matching import (
+    Match,
     MatchTier,
     RecordingBook,
     ToolMatchPolicy,
@@ -45,6 +52,18 @@ class ToolPolicy:
 
     match: ToolMatchPolicy = field(default_factory=ToolMatchPolicy)
     unmatched: Unmatched = "tool_error"
+    side_effects: bool = False  # evalset.yaml says so: never runs live, whatever the decorator
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    """A call the real tool answered, as it would be recorded (already redacted in update mode)."""
+
+    tool: str
+    arguments: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+    latency_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,11 @@ class ReplaySession:
     errors: list[str] = field(default_factory=list)  # policy violations that fail the case
     live_calls: list[str] = field(default_factory=list)
     llm: LLMReplay | None = None  # LLM record/replay; None: LLM calls are not intercepted
+    update: bool = False  # --agent-evals-update: read-only tools answer what is not recorded
+    # Applied to what a live tool returned before anyone sees it (update mode): the
+    # candidate then runs on exactly what the updated case will replay.
+    redact: Callable[[Any], Any] | None = None
+    live_results: list[LiveCall] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.book = RecordingBook(
@@ -79,6 +103,15 @@ class ReplaySession:
 
     def policy(self, tool: str) -> ToolPolicy:
         return self.policies.get(tool, self.default)
+
+    def may_run_live(self, spec: ToolSpec, policy: ToolPolicy) -> bool:
+        """Only read-only tools without side effects, and only when asked to."""
+        if spec.side_effects or policy.side_effects or not spec.read_only:
+            return False
+        if policy.unmatched == "live":
+            return True
+        # HTTP tools are read-only by their method, a guess: only the policy lets them out.
+        return self.update and not spec.live_needs_policy
 
     def answer(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolCallOutcome:
         """Answer one call from the recordings, or decide how the miss is handled."""
@@ -100,9 +133,11 @@ class ReplaySession:
             )
             return ToolCallOutcome(result=rec.result, error=rec.error)
         message = f"no recorded response for {format_call(spec.name, arguments)}: {match.reason}"
-        may_run_live = policy.unmatched == "live" and spec.read_only and not spec.side_effects
-        if may_run_live:
+        if self.may_run_live(spec, policy):
             self.live_calls.append(format_call(spec.name, arguments))
+            why = "recorded by --agent-evals-update" if self.update else "unmatched: live"
+            reason = f"{match.reason}; the real tool answered ({why})"
+            self.book.calls[-1].match = Match(MatchTier.LIVE, None, reason)
             return ToolCallOutcome(run_live=True)
         if policy.unmatched == "error":
             self.errors.append(message)
@@ -115,6 +150,11 @@ class ReplaySession:
         if policy.unmatched == "live":
             # Asked for live, but the tool is not known to be safe: never run it.
             message += f" (not run live: {spec.name} is not marked read_only or has side effects)"
+        elif self.update:
+            message += (
+                f" (not recorded by --agent-evals-update: {spec.name} is not marked read_only "
+                "or has side effects)"
+            )
         self._record_span(spec.name, arguments, started, None, message, None, MatchTier.UNMATCHED)
         return ToolCallOutcome(error=message)
 
@@ -126,12 +166,32 @@ class ReplaySession:
         *,
         result: Any = None,
         error: str | None = None,
-    ) -> None:
+    ) -> LiveCall:
+        """Record what the real tool did; in update mode the returned call is redacted."""
         elapsed = time.perf_counter_ns() - started_perf_ns
         now = time.time_ns()
+        call = LiveCall(spec.name, arguments, result, error, round(elapsed / 1e6, 3))
+        if self.redact is not None:
+            call = LiveCall(
+                spec.name,
+                self.redact(jsonable(arguments)),
+                None if error is not None else self.redact(jsonable(result)),
+                self.redact(error) if error is not None else None,
+                call.latency_ms,
+            )
+        self.live_results.append(call)
         self._record_span(
-            spec.name, arguments, now - elapsed, result, error, None, None, end=now, live=True
+            spec.name,
+            call.arguments,
+            now - elapsed,
+            call.result,
+            call.error,
+            None,
+            MatchTier.LIVE,
+            end=now,
+            live=True,
         )
+        return call
 
     def _record_span(
         self,
@@ -173,6 +233,13 @@ class ReplaySession:
                 attributes=attributes,
             )
         )
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: what a recording holds and replay hands back."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
 
 
 @contextmanager

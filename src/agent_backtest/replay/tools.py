@@ -6,7 +6,8 @@ traces production captures carry exactly what ``backtest promote`` needs.
 While a replay session is active (a context variable, so concurrent cases in
 one process never see each other's recordings) the call is answered from the
 case's recordings and the real function never runs, unless the tool is
-read-only, has no side effects, and the policy says ``live``.
+read-only, has no side effects, and the policy says ``live`` (or
+``--agent-evals-update`` is recording the calls production never made).
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import orjson
 
-from agent_backtest.replay.session import ToolCallOutcome, active_session
+from agent_backtest.replay.session import (
+    LiveCall,
+    ReplaySession,
+    ToolCallOutcome,
+    active_session,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,6 +46,8 @@ class ToolSpec:
     side_effects: bool = False
     read_only: bool = False
     schema: dict[str, Any] | None = None  # JSON Schema of the arguments, for detectors
+    # read_only was inferred (an HTTP GET), not declared: only `unmatched: live` lets it run.
+    live_needs_policy: bool = False
 
 
 _REGISTRY: dict[str, ToolSpec] = {}
@@ -88,6 +96,12 @@ def _answer(outcome: ToolCallOutcome) -> Any:
     if outcome.error is not None:
         raise ToolError(outcome.error)
     return outcome.result
+
+
+def _live_failed(session: ReplaySession, call: LiveCall, exc: Exception) -> None:
+    if session.update:
+        # What replay of the updated case will raise: the recorded (redacted) error.
+        raise ToolError(call.error) from exc
 
 
 @overload
@@ -142,10 +156,13 @@ def tool(
                     try:
                         result = await fn(*args, **kwargs)
                     except Exception as exc:
-                        session.finish_live(spec, arguments, started, error=str(exc))
+                        failed = session.finish_live(
+                            spec, arguments, started, error=str(exc) or type(exc).__name__
+                        )
+                        _live_failed(session, failed, exc)
                         raise
-                    session.finish_live(spec, arguments, started, result=result)
-                    return result
+                    call = session.finish_live(spec, arguments, started, result=result)
+                    return call.result if session.update else result
                 return _answer(outcome)
 
             return async_wrapper  # type: ignore[return-value]
@@ -168,10 +185,13 @@ def tool(
                 try:
                     result = fn(*args, **kwargs)
                 except Exception as exc:
-                    session.finish_live(spec, arguments, started, error=str(exc))
+                    failed = session.finish_live(
+                        spec, arguments, started, error=str(exc) or type(exc).__name__
+                    )
+                    _live_failed(session, failed, exc)
                     raise
-                session.finish_live(spec, arguments, started, result=result)
-                return result
+                call = session.finish_live(spec, arguments, started, result=result)
+                return call.result if session.update else result
             answer: R = _answer(outcome)
             return answer
 
