@@ -145,7 +145,7 @@ def test_the_override_passes_the_gate_and_its_reason_is_in_every_output(
 def test_shards_partition_the_cases_and_their_merge_decides_like_a_full_run(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
 ) -> None:
-    full = project.runpytest("--agent-evals", "--agent-evals-report=full", *workers)
+    full = project.runpytest("--agent-evals", "--agent-evals-report=full")  # xdist: other tests
     shards: list[list[str]] = []
     for index in (1, 2):
         run = project.runpytest(
@@ -221,11 +221,11 @@ def test_a_regression_against_the_baseline_fails_a_gate_that_passes_without_it(
     project: pytest.Pytester, workers: list[str]
 ) -> None:
     tolerate_failures(project)  # the pass rate alone does not fail the gate
-    args = ("--agent-evals", "--agent-evals-repeat=6", *workers)
+    args = ("--agent-evals", "--agent-evals-repeat=6")
     without = project.runpytest(*args, "--agent-evals-report=candidate")
     assert without.ret == ExitCode.OK
     _passing_baseline(project, Path("candidate"), Path("main.json"))
-    against = project.runpytest(*args, "--agent-evals-baseline=main.json")
+    against = project.runpytest(*args, "--agent-evals-baseline=main.json", *workers)
     assert against.ret == ExitCode.CASES_FAILED
     gate = result_json(project)["gate"]
     assert gate["passed"] is False
@@ -280,3 +280,8 @@ def test_broken_gate_inputs_are_one_line_usage_errors_before_any_case_runs(
     run.stderr.fnmatch_lines([f"ERROR: {message}"])
     assert "Traceback" not in run.stderr.str() + run.stdout.str()
     assert not (project.path / REPORT).exists()
+
+
+def test_help_says_the_shard_index_is_1_based(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--agent-evals-shard=I/N*", "*I is 1-based*"])

@@ -10,12 +10,15 @@ import click
 
 from agent_backtest.config import find_pyproject, load_settings
 from agent_backtest.errors import InputError, Location
+from agent_backtest.evalset.evalset import EvalSet
+from agent_backtest.replay.result import CaseResult
 from agent_backtest.report.assemble import (
     build_run_report,
     evalset_folders,
     exit_code,
     load_evalsets,
     load_gate_inputs,
+    missing_cases,
     override_from_env,
 )
 from agent_backtest.report.json_io import read_result
@@ -59,6 +62,22 @@ def _check_same_evalsets(shards: list[tuple[Path, RunReport]], merged: list[Eval
                     where=Location(source, field="evalsets"),
                     fix="merge on the commit the shards ran on, or re-run every shard",
                 )
+
+
+def _check_complete(
+    shards: list[tuple[Path, RunReport]], cases: list[CaseResult], evalsets: list[EvalSet]
+) -> None:
+    """A merge decides the merge of a pull request: a forgotten shard must not pass it."""
+    missing = missing_cases(cases, evalsets)
+    if not missing:
+        return
+    found = sorted({report.shard for _, report in shards if report.shard}) or ["none"]
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    raise InputError(
+        f"{len(missing)} case(s) have no result in the files merged: "
+        f"{', '.join(missing[:3])}{more} (shards found: {', '.join(found)})",
+        fix="pass the result.json of every shard, each run without -k/-m",
+    )
 
 
 @click.command("merge")
@@ -105,10 +124,12 @@ def merge_command(
     shards = [(path, read_result(path)) for path in results]
     cases = merge_case_results((str(path), report.cases) for path, report in shards)
     folders = evalset_folders(evalsets_dir) if evalsets_dir else _recorded_folders(shards)
+    evalsets = load_evalsets(folders, Path(settings.cache_dir))
+    _check_complete(shards, cases, evalsets)
     project_root = Path.cwd()
     report = build_run_report(
         cases,
-        evalsets=load_evalsets(folders, Path(settings.cache_dir)),
+        evalsets=evalsets,
         inputs=load_gate_inputs(settings, project_root=project_root, override=override_from_env()),
         settings=settings,
         project_root=project_root,

@@ -97,7 +97,8 @@ OPTIONS = (
     Option(
         "shard",
         "--agent-evals-shard",
-        "run only slice I of N (by case id hash); merge the shards with 'backtest merge'",
+        "run only slice I of N of the cases (I is 1-based, 1..N; by a stable hash of "
+        "evalset/case id); the gate is not enforced, 'backtest merge' decides it over all shards",
         "I/N",
     ),
     Option(

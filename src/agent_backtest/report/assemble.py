@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent_backtest.config import Settings
-from agent_backtest.errors import ConfigError, Location
+from agent_backtest.errors import BacktestError, ConfigError, Location
 from agent_backtest.evalset.config import EvalSetConfig, GatePolicy
 from agent_backtest.evalset.evalset import CONFIG_FILE, EvalSet, load_evalset
 from agent_backtest.evalset.lock import lock_hash
@@ -98,7 +98,7 @@ def load_evalsets(folders: Iterable[Path], cache_dir: Path | None = None) -> lis
 
 
 def evalset_info(evalset: EvalSet, project_root: Path) -> EvalsetInfo:
-    modes = Counter(mode for case in evalset.cases for mode in case.failure_modes)
+    modes = Counter(mode for case in evalset.cases for mode in set(case.failure_modes))
     return EvalsetInfo(
         name=evalset.name,
         path=relative_to(evalset.root, project_root),
@@ -145,7 +145,22 @@ def calibration_kappas(
         for v in run.verdicts
         if v.failure_mode
     }
-    return {c.classifier: c.kappa for c in calibrate_cases(cases, modes.get) if c.n}
+
+    def failure_mode_of(classifier_id: str) -> str | None:
+        return modes[classifier_id] if classifier_id in modes else _registered_mode(classifier_id)
+
+    return {c.classifier: c.kappa for c in calibrate_cases(cases, failure_mode_of) if c.n}
+
+
+def _registered_mode(classifier_id: str) -> str | None:
+    """A classifier that gave no verdict in this run: ask the registry what it tests for."""
+    from agent_backtest.scoring.registry import get_classifier
+
+    try:
+        mode = getattr(get_classifier(classifier_id), "failure_mode", None)
+    except BacktestError:
+        return None
+    return str(mode) if mode else None
 
 
 def _agent(results: Sequence[CaseResult], settings: Settings) -> str | None:
