@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from agent_backtest.doctor import DoctorOptions, counts, failed, run_checks
-
 
 @click.command("doctor")
 @click.option(
@@ -28,6 +26,10 @@ def doctor_command(evalsets_dir: Path | None, skip_judge: bool, as_json: bool) -
     Prints ok, FAIL, warn or skip per check, with the fix for each problem.
     Exits 1 when a check failed, 0 otherwise (warnings included).
     """
+    # Imported here: the checks pull in replay and scoring, which no other command
+    # should pay for at start-up.
+    from agent_backtest.doctor import DoctorOptions, counts, failed, run_checks
+
     options = DoctorOptions(evalsets=evalsets_dir, skip_judge=skip_judge)
     results = []
     for result in run_checks(options):
