@@ -8,7 +8,7 @@ question a reviewer asks is "can this change bring back a production failure?".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agent_backtest.evalset.config import GatePolicy
@@ -22,10 +22,9 @@ from agent_backtest.gate.model import (
 )
 from agent_backtest.gate.stats import (
     case_key,
-    count_runs,
-    decided_runs,
     flaky_cases,
     holm_adjusted,
+    outcome_counts,
     p_value_worse,
     wilson_interval,
 )
@@ -55,15 +54,21 @@ def _modes_of(case: CaseResult) -> list[str]:
     return list(dict.fromkeys(case.failure_modes)) or [NO_MODE]
 
 
-def _tally(cases: Iterable[CaseResult], *, errors_fail: bool) -> dict[str, _Tally]:
+def _tally(
+    cases: Iterable[CaseResult],
+    *,
+    errors_fail: bool,
+    modes_of: Callable[[CaseResult], list[str]] = _modes_of,
+) -> dict[str, _Tally]:
     tallies: dict[str, _Tally] = {}
     for case in cases:
-        runs = decided_runs(case)
-        passed, counted = count_runs(runs, errors_fail=errors_fail)
-        errored = sum(run.outcome is CaseOutcome.ERROR for run in runs)
+        passed, failed, errored = outcome_counts(case)
+        counted = passed + failed + (errored if errors_fail else 0)
         key = case_key(case)
-        for mode in _modes_of(case):
-            tally = tallies.setdefault(mode, _Tally())
+        for mode in modes_of(case):
+            tally = tallies.get(mode)
+            if tally is None:
+                tally = tallies[mode] = _Tally()
             tally.runs += counted
             tally.passed += passed
             tally.errored_runs += errored
@@ -210,13 +215,17 @@ def _against_baseline(
         now = current.get(key)
         if now is None:
             continue
-        same.append(old.model_copy(update={"failure_modes": now.failure_modes}))
+        same.append(old)
         fails_now = now.outcome is CaseOutcome.FAILED or (
             errors_fail and now.outcome is CaseOutcome.ERROR
         )
         if old.outcome is CaseOutcome.PASSED and fails_now:
             newly_failing.append(key)
-    return _tally(same, errors_fail=False), sorted(newly_failing)
+
+    def modes_now(old: CaseResult) -> list[str]:
+        return _modes_of(current[case_key(old)])
+
+    return _tally(same, errors_fail=False, modes_of=modes_now), sorted(newly_failing)
 
 
 def _row(
@@ -377,9 +386,7 @@ def _check_coverage(
 
 
 def _check_errors(gate: _Gate, counted: Sequence[CaseResult], errors_fail: bool) -> None:
-    errored = sorted(
-        case_key(c) for c in counted if any(r.outcome is CaseOutcome.ERROR for r in decided_runs(c))
-    )
+    errored = sorted(case_key(c) for c in counted if outcome_counts(c)[2])
     if not errored:
         return
     if errors_fail:
