@@ -71,7 +71,9 @@ class ModeRow(_Strict):
     interval: tuple[float, float] | None = None  # Wilson interval on pass_rate
     baseline_pass_rate: float | None = None
     delta: float | None = None  # pass_rate - baseline_pass_rate
-    p_value: float | None = None  # one-sided: candidate worse than baseline
+    # One-sided (candidate worse than baseline), Holm-adjusted across the modes tested,
+    # so it compares directly with the policy's alpha.
+    p_value: float | None = None
     status: ModeStatus
     note: str | None = None
 
@@ -83,7 +85,9 @@ class GateDecision(_Strict):
     modes: list[ModeRow] = Field(default_factory=list)
     coverage: float | None = None  # production-weighted share of covered modes
     min_coverage: float | None = None
-    regressions: list[str] = Field(default_factory=list)  # case ids or modes that regressed
+    regressions: list[str] = Field(
+        default_factory=list
+    )  # "evalset/id": passed on baseline, fail now
     flaky: list[str] = Field(default_factory=list)  # case ids whose repeats disagreed
     quarantined: list[str] = Field(default_factory=list)  # flaky cases left out of the rates
     drift: list[str] = Field(default_factory=list)  # "case: classifier a@1 -> a@2"
