@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,7 @@ STEP_OUTPUT_REFERENCE = re.compile(r"\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za
 # A third-party action pinned to a major version (owner/repo[/path]@vN).
 PINNED_TO_MAJOR = re.compile(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@v\d+")
 REQUIRED_ACTION_KEYS = ("name", "description", "runs")
+BASH = shutil.which("bash") or "/bin/bash"  # found here: a step's own PATH may lack it
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -244,7 +246,7 @@ class CompositeAction:
             **{name: self.resolve(str(value)) for name, value in (step.get("env") or {}).items()},
         }
         done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            [BASH, "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
             cwd=workdir,
             env=env,
             capture_output=True,
@@ -272,3 +274,14 @@ def base_env() -> dict[str, str]:
     python_bin = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"])
     return env
+
+
+def path_with_only(folder: Path, *programs: str) -> str:
+    """A PATH holding only ``programs``: a step that would call gh (and the network) cannot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in programs:
+        found = shutil.which(name)
+        if found is None:
+            raise FileNotFoundError(name)
+        (folder / name).symlink_to(found)
+    return str(folder)

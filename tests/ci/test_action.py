@@ -24,6 +24,7 @@ from tests.ci.github_actions import (
     base_env,
     bash_scripts,
     load_yaml,
+    path_with_only,
     shellcheck,
 )
 from tests.pytest_plugin.conftest import CLOSED_PORT, copy_project
@@ -188,10 +189,11 @@ def test_the_override_label_records_who_added_it(tmp_path: Path) -> None:
 def test_the_override_keeps_a_reason_the_workflow_already_gave(tmp_path: Path) -> None:
     action = _action(tmp_path)
     # A later push: its sender pushed, they did not add the label. Who did is in the
-    # pull request's timeline, out of reach here (no gh, or no such repository): it is
-    # recorded as unknown rather than guessed.
+    # pull request's timeline, out of reach here (no gh on PATH): it is recorded as
+    # unknown rather than guessed.
     action.github = _pull_request("synchronize")
     action.env["BACKTEST_GATE_OVERRIDE"] = "incident 123: hotfix"
+    action.env["PATH"] = path_with_only(tmp_path / "bin", "tail")
     run = action.run("override")
     override = run.exported["BACKTEST_GATE_OVERRIDE"]
     assert override.startswith("incident 123: hotfix; pull request label 'backtest-override'")
@@ -215,7 +217,7 @@ def test_an_explicit_baseline_is_used_and_a_missing_one_is_an_error(tmp_path: Pa
 def test_no_baseline_artifact_yet_runs_without_one(tmp_path: Path) -> None:
     action = _action(tmp_path, **{"baseline-artifact": "agent-backtest-report"})
     action.env["GITHUB_WORKFLOW_REF"] = "owner/project/.github/workflows/gate.yml@refs/pull/4/merge"
-    action.env["PATH"] = str(tmp_path / "empty") + ":/bin:/usr/bin"
+    action.env["PATH"] = path_with_only(tmp_path / "bin", "rm")
     run = action.run("baseline")
     assert run.returncode == 0, run.stderr
     assert run.outputs == {}
