@@ -63,7 +63,12 @@ class _Handler(BaseHTTPRequestHandler):
         if request.get("stream"):
             self._error(400, "the scripted model does not stream; call it with stream=false")
             return
-        self._send(200, completion(request))
+        try:
+            body = completion(request)
+        except (KeyError, TypeError, ValueError) as exc:  # a request shape it cannot read
+            self._error(400, f"the scripted model cannot read this request: {exc!r}")
+            return
+        self._send(200, body)
 
 
 class ScriptedModelServer:

@@ -22,6 +22,7 @@ Steps (``all`` runs them in this order):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -30,7 +31,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from examples.support_agent.agent_loop import SYSTEM_PROMPT
 from examples.support_agent.conversations import CONVERSATIONS, Conversation
 from examples.support_agent.model_server import ScriptedModelServer
 
@@ -89,7 +89,9 @@ RESOURCE = {
 
 
 def _serve(conversation: Conversation, tracer: Any) -> None:
+    # Imported here, not at the top: the promote and record steps need neither.
     from examples.support_agent import production
+    from examples.support_agent.agent_loop import SYSTEM_PROMPT
     from examples.support_agent.backend import Backend, using_backend
 
     messages = [
@@ -160,9 +162,24 @@ def write_traces(root: Path) -> None:
 
 
 def _backtest(args: list[str], root: Path) -> None:
-    env = {**os.environ, "BACKTEST_REDACTION_KEY": REDACTION_KEY}
-    # Run from ``root`` with relative paths: each case records the trace file as given.
-    subprocess.run([sys.executable, "-m", "agent_backtest", *args], cwd=root, env=env, check=True)
+    """Run a ``backtest`` command (the console script's own click group) from ``root``.
+
+    From ``root`` with relative paths, because each case records the trace file as
+    given; in this process, because a fresh interpreter per command costs more than
+    the command does.
+    """
+    from agent_backtest.cli.main import cli
+
+    previous = os.environ.get("BACKTEST_REDACTION_KEY")
+    os.environ["BACKTEST_REDACTION_KEY"] = REDACTION_KEY
+    try:
+        with contextlib.chdir(root):
+            cli.main(args=args, prog_name="backtest", standalone_mode=False)
+    finally:
+        if previous is None:
+            del os.environ["BACKTEST_REDACTION_KEY"]
+        else:
+            os.environ["BACKTEST_REDACTION_KEY"] = previous
 
 
 def promote(root: Path) -> None:
