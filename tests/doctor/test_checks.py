@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -232,22 +234,39 @@ def test_a_cassette_that_is_not_json_fails(project: Project) -> None:
     assert "--agent-evals-llm=record" in recordings.fix
 
 
-def test_a_cassette_edited_by_hand_no_longer_matches_its_address(project: Project) -> None:
-    data = orjson.loads(project.cassette.read_bytes())
-    data["request"]["messages"][0]["content"] = "Where is order A1043?"
-    project.cassette.write_bytes(orjson.dumps(data))
-    recordings = only(project.results(), "recordings")
-    assert recordings.status is Status.FAIL
-    assert "content address mismatch" in recordings.detail
+def _edit_request(data: dict[str, Any], content: str) -> None:
+    data["request"]["messages"][0]["content"] = content
 
 
-def test_a_cassette_redacted_after_keying_is_not_damage(project: Project) -> None:
+@pytest.mark.parametrize(
+    ("edit", "status", "says"),
+    [
+        (
+            lambda d: _edit_request(d, "Where is order A1043?"),  # edited by hand
+            Status.FAIL,
+            "content address mismatch: its request hashes to",
+        ),
+        (
+            # Replay redacts the stored request but keeps the key of the request as sent.
+            lambda d: _edit_request(d, "key <redacted:openai_api_key:3f9a2c1d>"),
+            Status.OK,
+            "1 LLM recording(s) intact (1 redacted, keyed as sent)",
+        ),
+        (lambda d: d.update(schema="agent-backtest/llm-interaction@9"), Status.FAIL, "schema"),
+        (lambda d: d.update(key="0" * 64), Status.FAIL, "is not its file name"),
+        (lambda d: d.pop("body"), Status.FAIL, "neither a body nor stream chunks"),
+    ],
+    ids=["hand-edited", "redacted", "schema", "key", "no-answer"],
+)
+def test_cassette_content_is_checked_against_its_address(
+    project: Project, edit: Callable[[dict[str, Any]], None], status: Status, says: str
+) -> None:
     data = orjson.loads(project.cassette.read_bytes())
-    data["request"]["messages"][0]["content"] = "key <redacted:openai_api_key:3f9a2c1d>"
+    edit(data)
     project.cassette.write_bytes(orjson.dumps(data))
     recordings = only(project.results(), "recordings")
-    assert recordings.status is Status.OK
-    assert "1 LLM recording(s) intact (1 redacted, keyed as sent)" in recordings.detail
+    assert recordings.status is status
+    assert says in recordings.detail
 
 
 def test_partial_writes_stray_files_and_orphan_folders_are_warnings(project: Project) -> None:
