@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent_backtest.cli.main import cli
+from agent_backtest.config import Settings
 from agent_backtest.evalset.storage import load_case, write_case
 from tests.doctor.project import Project, make_project
 from tests.support.openai_server import OpenAIServer, Reply
@@ -23,7 +24,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
     # No BACKTEST_* or key from the machine running the tests leaks into the project.
-    clean: dict[str, str | None] = {"BACKTEST_AGENT": None, "BACKTEST_EVALSETS": None}
+    clean: dict[str, str | None] = {
+        f"BACKTEST_{name.upper()}": None for name in Settings.model_fields
+    }
     return CliRunner(env={**clean, **(env or {})}).invoke(cli, list(args), catch_exceptions=False)
 
 
