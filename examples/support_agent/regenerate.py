@@ -215,7 +215,8 @@ def record(root: Path) -> None:
             "OPENAI_API_KEY": "scripted-model",
             "BACKTEST_REPORT_DIR": str(root / ".backtest" / "record-report"),
         }
-        for command in RECORD_COMMANDS:
+        # The candidate passes every case; the production agent fails them (the point).
+        for command, expected in zip(RECORD_COMMANDS, (0, 1), strict=True):
             args = [
                 sys.executable,
                 *command[1:],
@@ -227,10 +228,10 @@ def record(root: Path) -> None:
             ]
             # From the repository, so its pyproject names the candidate and examples imports.
             done = subprocess.run(args, cwd=REPO, env=env, check=False)
-            # The production agent fails its cases (that is the point); anything else is
-            # a broken recording.
-            if done.returncode not in (0, 1, 6):
-                raise SystemExit(f"recording failed ({done.returncode}): {' '.join(args)}")
+            if done.returncode != expected:
+                raise SystemExit(
+                    f"recording exited {done.returncode}, expected {expected}: {' '.join(args)}"
+                )
 
 
 STEPS = {"traces": write_traces, "promote": promote, "record": record}
