@@ -65,7 +65,8 @@ class GateReporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         root = getattr(report, EVALSET_ATTR, None)
-        body = getattr(report, RESULT_ATTR, None)
+        here = state(self.config).finished.pop(report.nodeid, None)
+        body = here if here is not None else getattr(report, RESULT_ATTR, None)
         if root is not None:
             self.run.evalset_roots.add(Path(root))
         if body is not None:
@@ -93,7 +94,10 @@ class GateReporter:
     def _build(self) -> RunReport:
         settings = resolve(self.config).settings
         root = self.config.rootpath
-        results = [CaseResult.from_json(body) for body in self.run.reported.values()]
+        results = [
+            body if isinstance(body, CaseResult) else CaseResult.from_json(body)
+            for body in self.run.reported.values()
+        ]
         results.sort(key=lambda r: (r.evalset, r.case_id))
         # Evalsets given as paths outside the evalsets folder count too.
         found = [*evalset_folders(Path(root, settings.evalsets)), *self.run.evalset_roots]

@@ -29,6 +29,8 @@ class PluginState:
     results: dict[str, CaseResult] = field(default_factory=dict)
     # case index for the fixtures: "id" and "evalset/id" -> (case, config, evalset folder)
     index: dict[str, tuple[Case, EvalSetConfig, Path]] | None = None
+    # node id -> result of a case that has reported, in the process that reports it
+    finished: dict[str, CaseResult] = field(default_factory=dict)
     # --agent-evals-shard, parsed once; every process (workers too) deselects by it
     shard: Shard | None = None
 
@@ -38,8 +40,9 @@ class RunState:
     """What the controller (or the only process) gathers for result.json and the gate."""
 
     inputs: GateInputs  # policy, coverage.json, baseline, override: checked before the run
-    # node id -> full CaseResult JSON (with traces), as the report carried it
-    reported: dict[str, str] = field(default_factory=dict)
+    # node id -> the case's full result (with traces): the object when the case ran in
+    # this process, else the JSON its report carried from an xdist worker
+    reported: dict[str, CaseResult | str] = field(default_factory=dict)
     evalset_roots: set[Path] = field(default_factory=set)  # evalset folders that ran
     other_failed: bool = False  # a failure that is not a case result: pytest's exit code stands
     report: RunReport | None = None  # built at session finish
