@@ -94,8 +94,11 @@ def recording_proxy() -> Iterator[tuple[int, RequestLog]]:
             server.shutdown()
 
 
-def dump_dom(chromium: str, page: Path, profile: Path, *, proxy_port: int) -> str:
-    """Open ``page`` in headless Chromium, let its script run, and return the DOM as HTML."""
+def dump_dom(
+    chromium: str, page: Path, profile: Path, *, proxy_port: int, fragment: str = ""
+) -> str:
+    """Open ``page`` (at ``#fragment``) in headless Chromium, let its script run, and
+    return the DOM as HTML."""
     command = [
         chromium,
         *QUIET_FLAGS,
@@ -105,7 +108,7 @@ def dump_dom(chromium: str, page: Path, profile: Path, *, proxy_port: int) -> st
         "--proxy-bypass-list=<-loopback>",
         f"--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}",
         "--dump-dom",
-        page.resolve().as_uri(),
+        page.resolve().as_uri() + (f"#{fragment}" if fragment else ""),
     ]
     process = subprocess.Popen(
         command,

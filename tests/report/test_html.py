@@ -85,12 +85,12 @@ class Rendered:
     page_requests: list[str]
 
 
-def _render_in_chromium(tmp: Path, html_text: str) -> Rendered:
+def _render_in_chromium(tmp: Path, html_text: str, fragment: str = "") -> Rendered:
     chromium = require_tool("chromium")
     page = tmp / "page.html"
     page.write_text(html_text, "utf-8")
     with recording_proxy() as (port, log):
-        dom = dump_dom(chromium, page, tmp / "profile", proxy_port=port)
+        dom = dump_dom(chromium, page, tmp / "profile", proxy_port=port, fragment=fragment)
         requests = log.from_page()
     return Rendered(parse(dom), requests)
 
@@ -172,6 +172,7 @@ def test_every_case_with_its_verdicts_reasons_and_evidence(rendered: Rendered) -
     failed, errored, passed = cases
     assert "open" in failed.attrs
     assert "open" not in passed.attrs
+    assert passed.find_all("section", cls="run") == []  # built when opened
     assert len(failed.find_all("section", cls="run")) == 3
     first_run = failed.find_all("section", cls="run")[0]
     loop = first_run.find("tr", cls="verdict", data_classifier="step_repetition")
@@ -228,7 +229,8 @@ def test_the_candidate_span_tree_is_nested_with_kind_name_duration_and_status(
     assert refund.find("span", cls="span-name").text() == "issue_refund"
     assert refund.find("span", cls="span-duration").text() == "250 ms"
     assert refund.find("span", cls="span-status-error").text() == " error: amount over limit"
-    assert len(rendered.dom.find_all("li", cls="span")) == 8 + 8 + 5 + 5
+    # The failed case's three runs; the passed case is closed, so not built yet.
+    assert len(rendered.dom.find_all("li", cls="span")) == 8 + 8 + 5
 
 
 def test_untrusted_text_is_shown_as_text_never_as_markup(rendered: Rendered) -> None:
@@ -244,3 +246,29 @@ def test_a_result_without_a_gate_says_so(tmp_path: Path) -> None:
     assert dom.find_all("div", cls="chart-row") == []
     assert "No gate decision" in dom.find("section", id="coverage").text()
     assert len(dom.find_all("details", cls="case")) == 3
+
+
+def test_a_case_linked_by_its_fragment_is_opened_and_built(tmp_path: Path) -> None:
+    dom = _render_in_chromium(
+        tmp_path, render_html(run_report()), fragment="case-loops-on-lookup-order-3f9a2c"
+    ).dom
+    passed = dom.find("details", id="case-loops-on-lookup-order-3f9a2c")
+    assert "open" in passed.attrs
+    (run,) = passed.find_all("section", cls="run")
+    assert run.find("td", cls="reason").text() == "no repeated tool calls"
+    assert len(run.find_all("li", cls="span")) == 5
+
+
+def test_only_the_first_failed_cases_start_open_in_a_large_run(tmp_path: Path) -> None:
+    report = run_report()
+    failed = report.cases[1]
+    report.cases = [
+        failed.model_copy(update={"case_id": f"case-{n:02d}", "runs": failed.runs[:1]})
+        for n in range(30)
+    ]
+    dom = _render_in_chromium(tmp_path, render_html(report)).dom
+    cases = dom.find_all("details", cls="case")
+    built = [c.attrs["data-case-id"] for c in cases if c.find_all("section", cls="run")]
+    assert built == [f"case-{n:02d}" for n in range(25)]
+    assert all("open" not in c.attrs for c in cases[25:])
+    assert "open any other case" in dom.find("p", id="cases-note").text()

@@ -114,3 +114,22 @@ def test_unknown_fields_are_rejected_and_the_count_of_other_problems_given(
     line = _error(path)
     assert "invalid run result" in line
     assert "(and 1 more)" in line
+
+
+def test_a_complete_result_of_another_version_or_without_a_schema_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "result.json"
+    data = _data()
+    data["schema"] = "agent-backtest/run-result@2"
+    path.write_text(json.dumps(data))
+    assert "run result version 'agent-backtest/run-result@2' is not supported" in _error(path)
+    del data["schema"]
+    path.write_text(json.dumps(data))
+    assert "not a run result: no schema" in _error(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_bytes(b"\xef\xbb\xbf" + run_report().to_json().encode())
+    assert read_result(path) == run_report()

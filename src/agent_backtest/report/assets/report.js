@@ -266,13 +266,33 @@
     return section;
   }
 
+  // A large run holds thousands of runs and span trees; building them all up front
+  // took Chromium minutes. A case's body is built the first time it is opened, and
+  // only the first OPEN_FIRST failed or errored cases start open.
+  const OPEN_FIRST = 25;
+
+  function fillCase(details) {
+    if (details.dataset.built) return;
+    details.dataset.built = "true";
+    const index = Number(details.dataset.index);
+    const c = data.cases[index];
+    if (c.drift.length) details.append(list(c.drift.map((d) => "classifier drift: " + d), "drift"));
+    c.runs.forEach((run, runIndex) => details.append(renderRun(index, run, runIndex, c.runs.length)));
+  }
+
   function renderCases(root) {
     const section = el("section", { id: "cases" }, el("h2", {}, "Cases (" + data.cases.length + ")"));
     const order = { failed: 0, error: 1, passed: 2 };
     const cases = data.cases.map((c, i) => [c, i]).sort((a, b) => order[a[0].outcome] - order[b[0].outcome] || a[1] - b[1]);
+    let opened = 0;
     for (const [c, index] of cases) {
-      const details = el("details", { class: "case case-" + c.outcome, "data-case-id": c.case_id, "data-outcome": c.outcome });
-      if (c.outcome !== "passed") details.setAttribute("open", "");
+      const details = el("details", {
+        class: "case case-" + c.outcome,
+        id: "case-" + c.case_id,
+        "data-case-id": c.case_id,
+        "data-outcome": c.outcome,
+        "data-index": index,
+      });
       details.append(
         el(
           "summary",
@@ -284,11 +304,33 @@
             (c.runs.length > 1 ? " · pass rate " + pct(c.pass_rate) + " over " + c.runs.length + " runs" : "")
         )
       );
-      if (c.drift.length) details.append(list(c.drift.map((d) => "classifier drift: " + d), "drift"));
-      c.runs.forEach((run, runIndex) => details.append(renderRun(index, run, runIndex, c.runs.length)));
+      details.addEventListener("toggle", () => {
+        if (details.open) fillCase(details);
+      });
+      if (c.outcome !== "passed" && opened < OPEN_FIRST) {
+        opened += 1;
+        fillCase(details);
+        details.setAttribute("open", "");
+      }
       section.append(details);
     }
+    if (opened < cases.filter(([c]) => c.outcome !== "passed").length) {
+      section.insertBefore(
+        el("p", { class: "meta", id: "cases-note" }, "The first " + OPEN_FIRST + " failed or errored cases are open; open any other case to see its runs."),
+        section.children[1] || null
+      );
+    }
     root.append(section);
+  }
+
+  // report.html#case-<id> opens that case (a link from a CI annotation or a chat).
+  function openLinkedCase() {
+    const id = decodeURIComponent(location.hash.slice(1));
+    const target = id && document.getElementById(id);
+    if (!target || target.tagName !== "DETAILS" || !target.classList.contains("case")) return;
+    fillCase(target);
+    target.open = true;
+    target.scrollIntoView();
   }
 
   function renderVersions(root) {
@@ -318,5 +360,7 @@
   renderCoverage(root);
   renderCases(root);
   renderVersions(root);
+  openLinkedCase();
+  window.addEventListener("hashchange", openLinkedCase);
   root.setAttribute("data-rendered", "true");
 })();
