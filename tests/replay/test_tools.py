@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from agent_backtest.evalset.case import ToolRecording
 from agent_backtest.replay.matching import ToolMatchPolicy
 from agent_backtest.replay.session import ReplayCaseError, ReplaySession, ToolPolicy, replaying
-from agent_backtest.replay.tools import ToolError, registered_tools, tool
+from agent_backtest.replay.tools import ToolError, _bind, _binder, registered_tools, tool
 
 executed: list[str] = []
 
@@ -162,3 +163,34 @@ def test_production_emits_an_openinference_tool_span_when_otel_is_configured() -
     assert span.attributes["openinference.span.kind"] == "TOOL"
     assert span.attributes["input.value"] == '{"order_id":"42"}'
     assert span.attributes["output.value"] == '{"status":"live"}'
+
+
+def _signature_cases() -> list[tuple[Any, tuple[Any, ...], dict[str, Any]]]:
+    def plain(order_id: str, limit: int = 5, *, verbose: bool = False) -> None: ...
+
+    def variadic(*args: Any, **kwargs: Any) -> None: ...
+
+    class Api:
+        def get(self, order_id: str) -> None: ...
+
+    return [
+        (plain, ("A1",), {}),
+        (plain, ("A1", 9), {"verbose": True}),
+        (plain, (), {"verbose": True, "order_id": "A1"}),
+        (plain, ("A1",), {"order_id": "A2"}),  # bound twice: the call would fail
+        (plain, ("A1", 1, 2), {}),  # too many
+        (plain, (), {}),  # missing
+        (plain, ("A1",), {"unknown": 1}),
+        (variadic, (1, 2), {"k": 3}),
+        (Api.get, (Api(), "A1"), {}),
+    ]
+
+
+@pytest.mark.parametrize(("func", "args", "kwargs"), _signature_cases())
+def test_the_fast_binder_gives_what_signature_bind_gives(
+    func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    signature = inspect.signature(func)
+    fast = _binder(signature)(args, kwargs)
+    general = _bind(signature, args, kwargs)
+    assert list(fast.items()) == list(general.items())  # same values, same key order

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,16 @@ def idle(messages: list[Any]) -> str:
 
 def boom(messages: list[Any]) -> str:
     raise ValueError("the candidate blew up")
+
+
+_barrier_lock = threading.Lock()
+_barriers: dict[int, threading.Barrier] = {}
+
+
+def rendezvous(messages: list[Any]) -> str:
+    """Returns only once ``RENDEZVOUS_PARTIES`` runs are inside it at the same time."""
+    parties = int(os.environ["RENDEZVOUS_PARTIES"])
+    with _barrier_lock:
+        barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=5))
+    barrier.wait()
+    return "met"

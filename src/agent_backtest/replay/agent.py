@@ -25,6 +25,7 @@ import inspect
 import sys
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,23 @@ class Agent:
     is_async: bool
     takes_state: bool
 
-    async def run(self, case_input: CaseInput) -> Any:
+    async def run(self, case_input: CaseInput, executor: Executor | None = None) -> Any:
+        """Call the agent; a sync one runs on ``executor`` (default: the loop's).
+
+        The runner passes an executor with one thread per concurrent case: the
+        loop's default has ``cpu_count + 4`` threads, 6 on a 2-core CI runner,
+        which would quietly cap ``--agent-evals-concurrency 8`` at 6.
+        """
         messages = openai_messages(case_input.messages)
         # A deep copy so an agent mutating its state never leaks into a repeat run.
         kwargs = {"state": copy.deepcopy(case_input.state)} if self.takes_state else {}
         if self.is_async:
             return await self.func(messages, **kwargs)
-        # to_thread copies the current context, so the thread sees the active
-        # replay session (a ContextVar) of this case and no other.
-        return await asyncio.to_thread(self.func, messages, **kwargs)
+        # The thread runs in a copy of this context, so it sees the active replay
+        # session (a ContextVar) of this case and no other.
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, self.func, messages, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
     def run_sync(self, case_input: CaseInput) -> Any:
         """For callers outside an event loop (the ``replay`` fixture)."""

@@ -123,6 +123,14 @@ class RecordingBook:
     default_policy: ToolMatchPolicy = field(default_factory=ToolMatchPolicy)
     consumed: set[int] = field(default_factory=set)  # indexes into ``recordings``
     calls: list[CandidateCall] = field(default_factory=list)
+    # Canonical arguments per recording, computed once: every call compares against them.
+    _canonical: dict[int, bytes] = field(default_factory=dict, repr=False)
+
+    def _canonical_of(self, index: int) -> bytes:
+        found = self._canonical.get(index)
+        if found is None:
+            found = self._canonical[index] = canonical(self.recordings[index].arguments)
+        return found
 
     def policy(self, tool: str) -> ToolMatchPolicy:
         return self.policies.get(tool, self.default_policy)
@@ -143,7 +151,7 @@ class RecordingBook:
         pending = self._unconsumed(tool)
         policy = self.policy(tool)
         wanted = canonical(arguments)
-        exact = [i for i in pending if canonical(self.recordings[i].arguments) == wanted]
+        exact = [i for i in pending if self._canonical_of(i) == wanted]
         if exact:
             chosen, tier, why = self._nearest(exact), MatchTier.EXACT, "same arguments"
         else:

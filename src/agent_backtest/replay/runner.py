@@ -27,6 +27,7 @@ import asyncio
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,7 @@ async def _run_in_session(
     attempt: int,
     needs: list[Expectation],
     redaction: EvalsetRedaction | None,
+    executor: Executor | None = None,
 ) -> tuple[RunResult, ReplaySession]:
     case = job.case
     default, policies = session_policies(job.config)
@@ -230,7 +232,7 @@ async def _run_in_session(
     start_ns, started = time.time_ns(), time.perf_counter()
     with replaying(session):
         try:
-            output = await agent.run(case.input)
+            output = await agent.run(case.input, executor)
         except Exception as exc:  # the candidate's failure is a result, not a crash
             error = _error_line(exc)
     duration = time.perf_counter() - started
@@ -344,7 +346,19 @@ async def run_cases(
     Results come back in job order. A broken agent entry point or an unknown
     classifier makes the affected cases ``error`` with the one-line reason.
     """
-    semaphore = asyncio.Semaphore(max(1, concurrency))
+    limit = max(1, concurrency)
+    # One thread per concurrent run for sync agents (see Agent.run), shut down with the batch.
+    with ThreadPoolExecutor(limit, thread_name_prefix="agent-backtest-case") as executor:
+        return await _run_all(jobs, options, settings_agent, asyncio.Semaphore(limit), executor)
+
+
+async def _run_all(
+    jobs: Sequence[CaseJob],
+    options: RunOptions,
+    settings_agent: str | None,
+    semaphore: asyncio.Semaphore,
+    executor: Executor,
+) -> list[CaseResult]:
     agents: dict[str, Agent | ConfigError] = {}
 
     def agent_for(job: CaseJob) -> tuple[str | None, Agent | ConfigError]:
@@ -367,7 +381,7 @@ async def run_cases(
         job = jobs[index]
         async with semaphore:
             run, session = await _run_in_session(
-                job, agent, options, attempt, needs, redaction_for(job)
+                job, agent, options, attempt, needs, redaction_for(job), executor
             )
         sessions[index] = session
         return run

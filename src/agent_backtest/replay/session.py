@@ -31,7 +31,8 @@ from agent_backtest.replay.matching import (
     ToolMatchPolicy,
     format_call,
 )
-from agent_backtest.trace.model import Span, SpanKind, SpanStatus, StatusCode, ToolCall
+from agent_backtest.trace.conventions.construct import build_span, build_status, build_tool_call
+from agent_backtest.trace.model import Span, SpanKind, StatusCode
 
 if TYPE_CHECKING:
     from agent_backtest.replay.http_intercept import LLMReplay
@@ -117,7 +118,7 @@ class ReplaySession:
         """Answer one call from the recordings, or decide how the miss is handled."""
         started = time.time_ns()
         policy = self.policy(spec.name)
-        if spec.read_only and not policy.match.read_only:
+        if spec.read_only and not self.book.policy(spec.name).read_only:
             # The decorator's read_only flag is as good as the evalset saying so.
             self.book.policies[spec.name] = ToolMatchPolicy(
                 matcher=policy.match.matcher,
@@ -212,25 +213,24 @@ class ReplaySession:
             attributes["agent_backtest.replay.tier"] = tier.value
         if live:
             attributes["agent_backtest.replay.live"] = True
+        output = result if error is None else None
+        # Built without validation (every value is ours and already plain data):
+        # validating three models was most of a replayed call's cost.
         self.spans.append(
-            Span(
-                span_id=span_id,
-                parent_id=self.parent_span_id,
-                kind=SpanKind.TOOL,
-                name=tool,
-                start_ns=start_ns,
-                end_ns=end if end is not None else time.time_ns(),
-                status=SpanStatus(code=StatusCode.ERROR if error else StatusCode.OK, message=error),
-                input=orjson.dumps(arguments, default=str).decode(),
-                output=result if error is None else None,
-                tool=ToolCall(
-                    name=tool,
-                    call_id=call_id,
-                    arguments=arguments,
-                    result=result if error is None else None,
-                    error=error,
-                ),
-                attributes=attributes,
+            build_span(
+                span_id,
+                self.parent_span_id,
+                SpanKind.TOOL,
+                tool,
+                start_ns,
+                end if end is not None else time.time_ns(),
+                build_status(StatusCode.ERROR if error else StatusCode.OK, error),
+                orjson.dumps(arguments, default=str).decode(),
+                output,
+                None,
+                build_tool_call(tool, call_id, None, arguments, output, error),
+                attributes,
+                [],
             )
         )
 

@@ -69,6 +69,42 @@ def _bind(
     return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
 
 
+Binder = Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]
+
+
+def _binder(signature: inspect.Signature) -> Binder:
+    """``_bind`` for this signature; plain parameters skip ``Signature.bind`` (~10 us a call).
+
+    The fast path gives the same mapping (signature order, defaults applied); anything
+    it does not handle (``*args``, ``**kwargs``, a bad call) goes the general way.
+    """
+    params = list(signature.parameters.values())
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if not all(p.kind in plain for p in params):
+        return lambda args, kwargs: _bind(signature, args, kwargs)
+    positional = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    names = [p.name for p in params if p.name not in ("self", "cls")]
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    known = set(positional) | {p.name for p in params}
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        given = dict(zip(positional, args, strict=False))
+        if len(args) > len(positional) or any(k in given or k not in known for k in kwargs):
+            return _bind(signature, args, kwargs)
+        given.update(kwargs)
+        out: dict[str, Any] = {}
+        for name in names:
+            if name in given:
+                out[name] = given[name]
+            elif name in defaults:
+                out[name] = defaults[name]
+            else:  # missing argument: the call fails either way; keep the general shape
+                return _bind(signature, args, kwargs)
+        return out
+
+    return bind
+
+
 def _emit_span(spec: ToolSpec, arguments: dict[str, Any]) -> Any:
     """An OpenInference TOOL span when OpenTelemetry is there; otherwise nothing."""
     try:
@@ -134,13 +170,13 @@ def tool(
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         spec = ToolSpec(name or fn.__name__, side_effects, read_only, schema)
         _REGISTRY[spec.name] = spec
-        signature = inspect.signature(fn)
+        bind = _binder(inspect.signature(fn))
 
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                arguments = _bind(signature, args, kwargs)
+                arguments = bind(args, kwargs)
                 session = active_session()
                 if session is None:
                     span = _emit_span(spec, arguments)
@@ -169,7 +205,7 @@ def tool(
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            arguments = _bind(signature, args, kwargs)
+            arguments = bind(args, kwargs)
             session = active_session()
             if session is None:
                 span = _emit_span(spec, arguments)
