@@ -81,11 +81,16 @@ def test_one_line_per_failed_case_naming_its_failure_modes_and_why() -> None:
     assert "loops-on-lookup-order-3f9a2c" not in text  # the passing case
 
 
-def test_every_line_fits_the_width_and_long_names_are_cut_with_an_ellipsis() -> None:
-    text = render_summary(run_report(), width=60)
-    assert all(len(line) <= 60 for line in text.splitlines())
-    assert "hallucinate…" in text
-    assert "42.0%" in text  # the numbers survive a narrow terminal
+def test_a_narrow_terminal_wraps_reasons_and_keeps_every_word_and_mode_name() -> None:
+    wide = render_summary(run_report(), width=1000)
+    narrow = render_summary(run_report(), width=60)
+    table = narrow.split("\n\n")[1].splitlines()
+    prose = [line for line in narrow.splitlines() if line not in table]
+    assert all(len(line) <= 60 for line in prose)
+    assert any(line.startswith("hallucinated_tool_input ") for line in table)
+    assert "…" not in narrow
+    assert narrow.split() == wide.split()  # wrapping moves words; it never drops one
+    assert "42.0%" in narrow
 
 
 def test_without_a_gate_decision_there_is_no_table_but_failed_cases_are_listed() -> None:

@@ -1,11 +1,14 @@
 """The terminal summary: the mode table, the gate line and the failed cases, as plain text.
 
 What pytest prints at the end of ``--agent-evals`` and ``backtest merge`` prints.
-Every line fits ``width`` columns; a longer one is cut with an ellipsis rather
-than wrapped, so the table stays a table in a narrow CI log.
+Reasons and case lines wrap at ``width`` (with a hanging indent) and are never cut:
+the reason a gate failed is the one thing a reader came for. The mode table keeps
+whole failure-mode names too; on a terminal narrower than the table, the terminal wraps.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from agent_backtest.gate.model import GateDecision, ModeRow
 from agent_backtest.report import formatting as fmt
@@ -13,7 +16,6 @@ from agent_backtest.report.model import RunReport
 
 HEADERS = ("failure mode", "prod share", "cases", "pass rate", "95% interval", "vs baseline")
 STATUS_HEADER = "status"
-MIN_MODE_COLUMN = 12
 
 
 def render_summary(report: RunReport, *, width: int = 100) -> str:
@@ -33,7 +35,7 @@ def render_summary(report: RunReport, *, width: int = 100) -> str:
             + fmt.why_not_passed(case)
             for case in unpassed
         )
-    return "\n".join(_fit(line, width) for line in lines)
+    return "\n".join(wrapped for line in lines for wrapped in _wrap(line, width))
 
 
 def _headline(report: RunReport) -> list[str]:
@@ -64,12 +66,9 @@ def _mode_table(rows: list[ModeRow], width: int) -> list[str]:
     cells = [_row_cells(row) for row in rows]
     header = (*HEADERS, STATUS_HEADER)
     widths = [max(len(header[i]), *(len(c[i]) for c in cells)) for i in range(len(header))]
-    # Long mode names give way first: the numbers matter more than the full name.
-    others = sum(widths[1:-1]) + 2 * (len(widths) - 1) + len(STATUS_HEADER)
-    widths[0] = max(MIN_MODE_COLUMN, min(widths[0], width - others))
 
     def line(values: tuple[str, ...]) -> str:
-        name = _fit(values[0], widths[0]).ljust(widths[0])
+        name = values[0].ljust(widths[0])
         numbers = [
             value.rjust(w) if i in (1, 2) else value.ljust(w)
             for i, (value, w) in enumerate(zip(values[1:-1], widths[1:-1], strict=True), 1)
@@ -97,5 +96,18 @@ def _gate_lines(gate: GateDecision | None) -> list[str]:
     return lines
 
 
-def _fit(line: str, width: int) -> str:
-    return line if len(line) <= width else line[: max(1, width - 1)] + "…"
+def _wrap(line: str, width: int) -> list[str]:
+    if len(line) <= width or not line.strip():
+        return [line]
+    stripped = line.lstrip(" ")
+    indent = " " * (len(line) - len(stripped))
+    # "- reason" and "FAILED id: why" continue under their text, not under the bullet.
+    hang = indent + "    "
+    return textwrap.wrap(
+        stripped,
+        width=max(width, 40),
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
