@@ -127,3 +127,25 @@ def test_a_row_note_and_a_shard_are_shown() -> None:
     assert "not_run (deselected)" in text
     assert text.splitlines()[1] == "  agent support_bot.agent:run, llm replay, shard 2/4"
     assert "gate PASSED (partial: shard or subset)" in text
+
+
+def test_without_a_baseline_the_table_has_no_baseline_column_and_fits_80_columns() -> None:
+    report = run_report()
+    assert report.gate is not None
+    for row in report.gate.modes:
+        row.baseline_pass_rate = row.delta = row.p_value = None
+    table = render_summary(report, width=80).split("\n\n")[1].splitlines()
+    assert "vs baseline" not in table[0]
+    assert table[0].split() == [
+        "failure",
+        "mode",
+        "prod",
+        "share",
+        "cases",
+        "pass",
+        "rate",
+        "95%",
+        "interval",
+        "status",
+    ]
+    assert all(len(line) <= 80 for line in table)

@@ -2,8 +2,9 @@
 
 What pytest prints at the end of ``--agent-evals`` and ``backtest merge`` prints.
 Reasons and case lines wrap at ``width`` (with a hanging indent) and are never cut:
-the reason a gate failed is the one thing a reader came for. The mode table keeps
-whole failure-mode names too; on a terminal narrower than the table, the terminal wraps.
+the reason a gate failed is the one thing a reader came for. The mode table is
+never wrapped and keeps whole failure-mode names; without a baseline it drops the
+all-dashes "vs baseline" column, which keeps it inside 80 columns.
 """
 
 from __future__ import annotations
@@ -19,23 +20,24 @@ STATUS_HEADER = "status"
 
 
 def render_summary(report: RunReport, *, width: int = 100) -> str:
-    lines = _headline(report)
+    lines = [wrapped for line in _headline(report) for wrapped in _wrap(line, width)]
     gate = report.gate
     if gate is not None and gate.modes:
         lines.append("")
-        lines.extend(_mode_table(gate.modes, width))
-    lines.append("")
-    lines.extend(_gate_lines(gate))
+        lines.extend(_mode_table(gate.modes))  # a table is never wrapped
+    prose = [""]
+    prose.extend(_gate_lines(gate))
     unpassed = fmt.unpassed_cases(report)
     if unpassed:
-        lines.append("")
-        lines.append("failed cases:")
-        lines.extend(
+        prose.append("")
+        prose.append("failed cases:")
+        prose.extend(
             f"  {case.outcome.value.upper():6} {case.case_id} [{fmt.modes_of(case)}]: "
             + fmt.why_not_passed(case)
             for case in unpassed
         )
-    return "\n".join(wrapped for line in lines for wrapped in _wrap(line, width))
+    lines.extend(wrapped for line in prose for wrapped in _wrap(line, width))
+    return "\n".join(lines)
 
 
 def _headline(report: RunReport) -> list[str]:
@@ -62,9 +64,14 @@ def _row_cells(row: ModeRow) -> tuple[str, ...]:
     )
 
 
-def _mode_table(rows: list[ModeRow], width: int) -> list[str]:
+def _mode_table(rows: list[ModeRow]) -> list[str]:
     cells = [_row_cells(row) for row in rows]
     header = (*HEADERS, STATUS_HEADER)
+    if all(row.baseline_pass_rate is None for row in rows):
+        # Without a baseline the column would be all dashes; 80 columns are precious in CI.
+        drop = HEADERS.index("vs baseline")
+        header = header[:drop] + header[drop + 1 :]
+        cells = [c[:drop] + c[drop + 1 :] for c in cells]
     widths = [max(len(header[i]), *(len(c[i]) for c in cells)) for i in range(len(header))]
 
     def line(values: tuple[str, ...]) -> str:
