@@ -6,6 +6,10 @@ dependencies. Point the agent at it with ``OPENAI_BASE_URL``::
     python -m examples.support_agent.model_server --port 8300 &
     OPENAI_BASE_URL=http://127.0.0.1:8300/v1 python -m pytest --agent-evals --agent-evals-llm=record
 
+or let it serve exactly as long as one command runs (it sets both variables)::
+
+    python -m examples.support_agent.model_server -- python -m pytest --agent-evals --agent-evals-llm=record
+
 or use it from Python: ``with ScriptedModelServer() as server: ... server.base_url``.
 """
 
@@ -13,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -96,10 +103,30 @@ class ScriptedModelServer:
         self._thread.join(timeout=5)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the support agent's scripted model.")
-    parser.add_argument("--port", type=int, default=8300)
-    port = parser.parse_args().port
+def run_with_model(command: list[str], port: int = 0) -> int:
+    """Run ``command`` with OPENAI_BASE_URL pointing at a scripted model; its exit code.
+
+    The server lives exactly as long as the command, so a quickstart or a CI step
+    needs no background process to clean up.
+    """
+    with ScriptedModelServer(port) as server:
+        env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "scripted-model"}
+        return subprocess.run(command, env=env, check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the support agent's scripted model.",
+        usage="%(prog)s [--port PORT] [-- COMMAND ...]",
+        epilog="With '-- COMMAND', serve only while COMMAND runs (with OPENAI_BASE_URL and "
+        "OPENAI_API_KEY set for it) and exit with its exit code.",
+    )
+    parser.add_argument("--port", type=int, default=None)
+    args, command = _split_command(sys.argv[1:] if argv is None else argv)
+    port = parser.parse_args(args).port
+    if command:
+        sys.exit(run_with_model(command, port or 0))
+    port = 8300 if port is None else port
     server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
     print(f"scripted model at http://127.0.0.1:{port}/v1 (Ctrl-C to stop)", flush=True)
     try:
@@ -108,6 +135,13 @@ def main() -> None:
         pass
     finally:
         server.server_close()
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, []
 
 
 if __name__ == "__main__":
