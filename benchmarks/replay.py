@@ -21,8 +21,9 @@ without the 100 ms.
 
 Then the interception overhead per tool call, in process: a tight loop of
 cases (a session of 3 recordings, 3 replayed calls, as in the workload) versus
-the same 3 calls to the bare function. Results go to stdout and, with
-``--write``, nowhere else: copy them into benchmarks/RESULTS.md.
+the same 3 calls to the bare function. Results go to stdout (with the CPU the
+runner process used, which says what the load of other jobs cannot); copy them
+into benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

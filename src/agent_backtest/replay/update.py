@@ -14,9 +14,10 @@ missing from the cassette went to the endpoint and was stored. After the run:
   not run may hold what that case needs;
 - the evalset's ``evalset.lock``, when it has one, is refreshed.
 
-A run that errored writes nothing: it stopped part way, so "unused" would
-prune recordings it simply never reached. Repeated updates are idempotent:
-the second run replays everything the first one recorded.
+A run that errored changes no case file and prunes nothing: it stopped part
+way, so "unused" would prune recordings it simply never reached (LLM answers
+it already stored stay; they are real, redacted answers). Repeated updates
+are idempotent: the second run replays everything the first one recorded.
 """
 
 from __future__ import annotations
