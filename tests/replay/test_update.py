@@ -291,3 +291,17 @@ def test_an_http_get_allowed_live_answers_and_update_records_it(
     )
     (replayed,) = asyncio.run(run_cases([replay_job], RunOptions()))  # the server is gone
     assert replayed.runs[0].output == expected, replayed.render()
+
+
+def test_a_case_file_broken_since_collection_is_reported_not_overwritten(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    root = _evalset(tmp_path, {"where-a1": ("Where is order A1?", [])})
+    evalset = load_evalset(root)
+    path = root / "cases" / "where-a1.yaml"
+    path.write_text("schema: agent-backtest/case@1\nid: [not, an, id]\n")  # edited meanwhile
+    job = CaseJob(evalset.case("where-a1"), evalset.config, root, AGENT)
+    (result,) = asyncio.run(run_cases([job], RunOptions(update=True)))
+    assert result.updated is not None
+    assert str(path) in (result.updated.skipped or "")
+    assert "id: [not, an, id]" in path.read_text()

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent_backtest.errors import BacktestError
 from agent_backtest.evalset.case import Case, ToolRecording
 from agent_backtest.evalset.evalset import CASES_DIR, LOCK_FILE, case_files, load_evalset
 from agent_backtest.evalset.lock import write_lock
@@ -68,7 +69,12 @@ def apply_updates(runs: Sequence[CaseRun]) -> list[RecordingUpdate]:
         with _evalset_guard(root):
             changed = False
             for i in members:
-                updates[i] = _update_case(runs[i])
+                try:
+                    updates[i] = _update_case(runs[i])
+                except BacktestError as exc:  # e.g. the file was broken by hand meanwhile
+                    updates[i] = RecordingUpdate(skipped=exc.one_line())
+                except OSError as exc:
+                    updates[i] = RecordingUpdate(skipped=f"cannot write the case file: {exc}")
                 changed = changed or updates[i].case_file is not None
             _prune_cassettes(root, [runs[i] for i in members], [updates[i] for i in members])
             if changed and (root / LOCK_FILE).is_file():
