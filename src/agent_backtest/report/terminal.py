@@ -65,8 +65,8 @@ def _row_cells(row: ModeRow) -> tuple[str, ...]:
 
 
 def _mode_table(rows: list[ModeRow]) -> list[str]:
-    cells = [_row_cells(row) for row in rows]
-    header = (*HEADERS, STATUS_HEADER)
+    cells: list[tuple[str, ...]] = [_row_cells(row) for row in rows]
+    header: tuple[str, ...] = (*HEADERS, STATUS_HEADER)
     if all(row.baseline_pass_rate is None for row in rows):
         # Without a baseline the column would be all dashes; 80 columns are precious in CI.
         drop = HEADERS.index("vs baseline")
