@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from pathlib import Path
@@ -238,3 +239,22 @@ def test_sync_agents_run_concurrently_up_to_the_limit(recorded: EvalSet, offline
     started = time.perf_counter()
     asyncio.run(run_cases(jobs[:1], options, concurrency=1))
     assert time.perf_counter() - started >= 0.6  # the limit holds: 2 runs, one at a time
+
+
+def test_replay_runs_an_agent_that_builds_an_openai_client_without_any_api_key(
+    recorded: EvalSet, offline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    results = _by_id(_run(recorded, RunOptions()))
+    assert results["follows-recorded-path"].outcome is CaseOutcome.PASSED
+    assert "OPENAI_API_KEY" not in os.environ  # the placeholder lives only as long as the batch
+
+
+def test_live_and_record_never_get_a_placeholder_key(
+    recorded: EvalSet, offline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = _by_id(_run(recorded, RunOptions(llm_mode="live")))["follows-recorded-path"]
+    assert result.outcome is CaseOutcome.ERROR
+    assert result.runs[0].error is not None
+    assert "api_key" in result.runs[0].error

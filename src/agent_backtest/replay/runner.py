@@ -26,8 +26,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from agent_backtest.promote.redact import RedactionRules
 
 LLM_MODES: tuple[LLMMode, ...] = ("live", "record", "replay")
+API_KEY_ENV = "OPENAI_API_KEY"
+REPLAY_API_KEY = "agent-backtest-replay-no-key-needed"
 __all__ = ["DEFAULT_LLM_DIR", "CaseJob", "RunOptions", "run_case", "run_cases"]
 
 
@@ -348,8 +351,30 @@ async def run_cases(
     """
     limit = max(1, concurrency)
     # One thread per concurrent run for sync agents (see Agent.run), shut down with the batch.
-    with ThreadPoolExecutor(limit, thread_name_prefix="agent-backtest-case") as executor:
+    with (
+        _placeholder_api_key(options.llm_mode),
+        ThreadPoolExecutor(limit, thread_name_prefix="agent-backtest-case") as executor,
+    ):
         return await _run_all(jobs, options, settings_agent, asyncio.Semaphore(limit), executor)
+
+
+@contextmanager
+def _placeholder_api_key(mode: LLMMode) -> Iterator[None]:
+    """In replay, let ``OpenAI()`` start without a key; nothing it sends leaves the process.
+
+    The client refuses to be constructed when OPENAI_API_KEY is unset, so an agent
+    that builds one would error in a keyless CI even though every answer comes from
+    a recording. Only set while the batch runs, and only when the user set nothing.
+    """
+    if mode != "replay" or os.environ.get(API_KEY_ENV):
+        yield
+        return
+    os.environ[API_KEY_ENV] = REPLAY_API_KEY
+    try:
+        yield
+    finally:
+        if os.environ.get(API_KEY_ENV) == REPLAY_API_KEY:
+            del os.environ[API_KEY_ENV]
 
 
 async def _run_all(
