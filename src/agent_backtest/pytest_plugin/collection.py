@@ -15,8 +15,10 @@ import pytest
 from agent_backtest.errors import BacktestError
 from agent_backtest.evalset.config import EvalSetConfig
 from agent_backtest.evalset.evalset import CASES_DIR, CONFIG_FILE
+from agent_backtest.evalset.parsecache import ParseCache
 from agent_backtest.evalset.storage import load_evalset_config, read_case
 from agent_backtest.pytest_plugin.items import CaseItem
+from agent_backtest.pytest_plugin.options import resolve
 from agent_backtest.pytest_plugin.state import state
 
 
@@ -35,6 +37,12 @@ def register_marker(config: pytest.Config, mode: str) -> None:
         config.addinivalue_line("markers", line)
 
 
+def save_parse_caches(config: pytest.Config) -> None:
+    """Write what collection parsed, so the next load (the gate's, the next run's) is cheap."""
+    for cache in state(config).parse_caches.values():
+        cache.save()
+
+
 class CaseFile(pytest.File):
     """One case file; yields its single case item."""
 
@@ -44,11 +52,20 @@ class CaseFile(pytest.File):
             configs[root] = load_evalset_config(root / CONFIG_FILE)
         return configs[root]
 
+    def _parse_cache_for(self, root: Path) -> ParseCache | None:
+        caches = state(self.config).parse_caches
+        if root not in caches:
+            cache_dir = resolve(self.config).settings.cache_dir
+            if not cache_dir:
+                return None
+            caches[root] = ParseCache.for_evalset(Path(self.config.rootpath, cache_dir), root)
+        return caches[root]
+
     def collect(self) -> Iterator[CaseItem]:
         root = self.path.parent.parent
         try:
             evalset = self._config_for(root)
-            case = read_case(self.path).case
+            case = read_case(self.path, self._parse_cache_for(root)).case
         except BacktestError as exc:
             # One line with file:line and the fix; no traceback through our loader.
             raise self.CollectError(exc.one_line()) from None

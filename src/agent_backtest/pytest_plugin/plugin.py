@@ -80,6 +80,13 @@ def _register_builtin_failure_modes(config: pytest.Config) -> None:
             register_marker(config, detector.failure_mode)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.getoption("agent_evals"):
+        from agent_backtest.pytest_plugin.collection import save_parse_caches
+
+        save_parse_caches(session.config)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if not parent.config.getoption("agent_evals"):
         return None

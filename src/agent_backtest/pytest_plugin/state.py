@@ -15,6 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from agent_backtest.evalset.case import Case
     from agent_backtest.evalset.config import EvalSetConfig
+    from agent_backtest.evalset.parsecache import ParseCache
     from agent_backtest.replay.result import CaseResult
     from agent_backtest.report.assemble import GateInputs
     from agent_backtest.report.model import RunReport
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 class PluginState:
     # evalset folder -> its parsed evalset.yaml, loaded once per session
     configs: dict[Path, EvalSetConfig] = field(default_factory=dict)
+    # evalset folder -> its parse cache: collection parses each case once per content
+    parse_caches: dict[Path, ParseCache] = field(default_factory=dict)
     # node id -> result, filled by a batch run before the items report one by one
     results: dict[str, CaseResult] = field(default_factory=dict)
     # case index for the fixtures: "id" and "evalset/id" -> (case, config, evalset folder)
