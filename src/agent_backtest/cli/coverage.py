@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from agent_backtest.cli.promote import _label_pairs
+from agent_backtest.cli.promote import label_pairs
 from agent_backtest.cli.traces import (
-    _report_problems,
-    _stream,
     format_option,
+    open_stream,
     progress_options,
+    report_problems,
     skip_option,
 )
 from agent_backtest.config import find_pyproject, load_settings
@@ -116,7 +116,7 @@ def coverage_command(
     roots = evalset_roots(base)
     if not roots:
         click.echo(f"warning: no evalset under {base}: every failure mode is uncovered", err=True)
-    labels = evalsets_label_map(roots, _label_pairs(label_map))
+    labels = evalsets_label_map(roots, label_pairs(label_map))
     policy = effective_policy(
         settings.gate,
         [load_evalset_config(root / CONFIG_FILE).gate for root in roots],
@@ -125,10 +125,10 @@ def coverage_command(
     per_mode = cases_per_mode(roots, Path(settings.cache_dir))
     counter = ModeCounter(labels)
     with progress_options(sources, skip_invalid) as options:
-        stream = _stream(sources, format_name, options)
+        stream = open_stream(sources, format_name, options)
         for trace in stream:
             counter.add(trace)
-    _report_problems(stream)
+    report_problems(stream)
     if counter.traces == 0:
         raise InputError(
             "no traces read",

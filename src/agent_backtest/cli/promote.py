@@ -20,7 +20,7 @@ from agent_backtest.promote.select import AnnotationFilter, ScoreBelow, Selectio
 from agent_backtest.trace.registry import readers
 
 
-def _label_pairs(values: tuple[str, ...]) -> dict[str, str]:
+def label_pairs(values: tuple[str, ...]) -> dict[str, str]:
     """``--label-map looped:step_repetition`` / ``failure_mode=looped:step_repetition``."""
     out: dict[str, str] = {}
     for value in values:
@@ -153,7 +153,7 @@ def promote_command(
         limit=limit,
         sample=sample,
         seed=seed or 0,
-        label_map=load_label_map(evalset_dir, _label_pairs(label_map)),
+        label_map=load_label_map(evalset_dir, label_pairs(label_map)),
     )
     rules = load_rules_file(redaction_rules) if redaction_rules else None
     result = promote(

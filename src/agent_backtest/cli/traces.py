@@ -55,7 +55,9 @@ def progress_options(files: tuple[Path, ...], skip_invalid: bool) -> Iterator[Re
         yield ReadOptions(skip_invalid=skip_invalid, progress=advance)
 
 
-def _stream(files: tuple[Path, ...], format_name: str | None, options: ReadOptions) -> TraceStream:
+def open_stream(
+    files: tuple[Path, ...], format_name: str | None, options: ReadOptions
+) -> TraceStream:
     if format_name is not None and format_name not in readers():
         raise click.BadParameter(
             f"{format_name!r}; choose one of: {', '.join(sorted(readers()))}", param_hint="--format"
@@ -63,7 +65,7 @@ def _stream(files: tuple[Path, ...], format_name: str | None, options: ReadOptio
     return TraceStream(list(files), format=format_name, options=options)
 
 
-def _report_problems(stream: TraceStream) -> None:
+def report_problems(stream: TraceStream) -> None:
     for report in stream.reports:
         if report.skipped.count:
             reasons = "; ".join(f"{n} x {why}" for why, n in report.skipped.reasons.most_common())
@@ -111,9 +113,9 @@ def stats(
 ) -> None:
     """Detected format and span, trace and annotation counts per file."""
     with progress_options(files, skip_invalid) as options:
-        stream = _stream(files, format_name, options)
+        stream = open_stream(files, format_name, options)
         trace_count = sum(1 for _ in stream)
-    _report_problems(stream)
+    report_problems(stream)
     rows = [_file_json(r) for r in stream.reports]
     totals = {
         key: sum(int(str(row[key])) for row in rows)
@@ -146,14 +148,14 @@ def stats(
 def show(file: Path, trace_id: str | None, format_name: str | None, skip_invalid: bool) -> None:
     """The span tree of each trace: kind, name, duration, tokens, status."""
     with progress_options((file,), skip_invalid) as options:
-        stream = _stream((file,), format_name, options)
+        stream = open_stream((file,), format_name, options)
         shown = 0
         for trace in stream:
             if trace_id is not None and not trace.trace_id.startswith(trace_id.lower()):
                 continue
             click.echo(render_tree(trace, color=sys.stdout.isatty()))
             shown += 1
-    _report_problems(stream)
+    report_problems(stream)
     if trace_id is not None and shown == 0:
         raise click.UsageError(
             f"no trace with id {trace_id!r} in {file} (list them: backtest traces stats {file})"
@@ -176,7 +178,7 @@ def convert(
 ) -> None:
     """Write the traces as agent-backtest normalized JSONL (one trace per line)."""
     with progress_options(files, skip_invalid) as options:
-        stream = _stream(files, format_name, options)
+        stream = open_stream(files, format_name, options)
         count = write_normalized_jsonl(stream, output)
-    _report_problems(stream)
+    report_problems(stream)
     click.echo(f"wrote {count} traces to {output}", err=True)
