@@ -8,7 +8,6 @@ everything they do differently is in their policies, so
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +51,9 @@ class Policy:
 
 
 def make_client() -> OpenAI:
-    # The key is only needed for a real endpoint: during replay no request leaves
-    # the process and the example's scripted model accepts any key.
-    return OpenAI(api_key=os.environ.get("OPENAI_API_KEY") or "not-needed-for-replay", timeout=30)
+    # A plain client, as in production: in replay agent-backtest provides a placeholder
+    # key when none is set, and the scripted model's runner sets one.
+    return OpenAI(timeout=30)
 
 
 def describe(exc: Exception) -> str:
